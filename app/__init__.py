@@ -1,0 +1,125 @@
+"""The continuing-education credit-hour conversion platform (专业技术人员继续教育学时折算平台).
+
+`create_app` builds a new Flask app with its own `AppBuilder` on each call, so
+tests can build many apps in one process. Nothing is created at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+from flask import Flask
+
+from .extensions import csrf, db, migrate
+
+log = logging.getLogger(__name__)
+
+
+class InsecureConfiguration(RuntimeError):
+    """Raised when the app would start in production with a development secret."""
+
+
+def create_app(config_overrides: Optional[Mapping[str, Any]] = None) -> Flask:
+    """Build the Flask app, its extensions, its views and its CLI commands."""
+    import config as settings_module
+    from flask_appbuilder import AppBuilder
+
+    from . import cli, views
+    from .security import PlatformSecurityManager
+
+    app = Flask(
+        __name__,
+        instance_path=str(settings_module.INSTANCE_DIR),
+        instance_relative_config=True,
+    )
+    app.config.update(settings_module.load_settings())
+    if config_overrides:
+        app.config.update(config_overrides)
+    _refuse_default_secret(app, settings_module.DEFAULT_SECRET_KEY)
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", _translation_dirs())
+    app.config["FAB_PASSWORD_COMPLEXITY_ENABLED"] = True
+    app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = _fab_password_validator
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
+    csrf.init_app(app)
+
+    with app.app_context():
+        appbuilder = AppBuilder(
+            security_manager_class=PlatformSecurityManager,
+            indexview=views.HomeView,
+            base_template="platform_base.html",
+        )
+        appbuilder.init_app(app, db.session)
+        views.register(appbuilder)
+
+    cli.register(app)
+    _register_template_helpers(app)
+    return app
+
+
+def _refuse_default_secret(app: Flask, default_key: str) -> None:
+    if app.config["SECRET_KEY"] == default_key and not (app.debug or app.testing):
+        raise InsecureConfiguration(
+            "SECRET_KEY is the development default; set the SECRET_KEY "
+            "environment variable to a long random value before serving."
+        )
+
+
+def _translation_dirs() -> str:
+    """Return the app's catalogue folder.
+
+    FAB's BabelManager puts its own folder in front of this one, and
+    Flask-Babel merges later catalogues over earlier ones, so the app's zh
+    strings override and complete FAB's.
+    """
+    return str(Path(__file__).parent / "translations")
+
+
+def _fab_password_validator(password: str) -> None:
+    from flask_appbuilder.exceptions import PasswordComplexityValidationError
+
+    from .identity import check_password
+
+    problems = check_password(password)
+    if problems:
+        raise PasswordComplexityValidationError("；".join(problems))
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from .glossary import ScanType
+    from .identity import mask_id_number
+    from .rules import format_decimal
+
+    @app.template_filter("ymd")
+    def format_ymd(value: Any) -> str:
+        return value.strftime("%Y-%m-%d") if value else ""
+
+    @app.template_filter("ymd_hm")
+    def format_ymd_hm(value: Any) -> str:
+        return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+    app.jinja_env.filters["mask_id"] = mask_id_number
+    app.jinja_env.filters["hours"] = format_decimal
+
+    @app.template_global()
+    def input_text(spec: Any, raw: Any) -> str:
+        """Show a stored input as the form showed it: a choice by its label."""
+        if raw is None or raw == "":
+            return ""
+        if spec.kind == "choice":
+            option = spec.option(str(raw))
+            return option.label if option else str(raw)
+        return str(raw)
+
+    @app.template_global()
+    def scan_label(code: str) -> str:
+        try:
+            return ScanType(code).label
+        except ValueError:
+            return code

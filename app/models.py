@@ -1,0 +1,401 @@
+"""Database models: the organisation tree, the title catalogue, accounts and
+their profiles, activities with evidence, and submitted applications.
+
+All models derive from FAB's declarative `Model`, so that one metadata object
+holds FAB's security tables and ours and one Alembic history manages both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Optional
+
+from flask_appbuilder import Model
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from markupsafe import Markup, escape
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .glossary import ApplicationStatus, UnitLevel
+from .identity import mask_id_number
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Unit(Model):
+    """A node of the organisation tree: region, province, city unit or county unit."""
+
+    __tablename__ = "unit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    level: Mapped[str] = mapped_column(String(16), nullable=False)
+    # What the unit is within its level: a supply company, a head office
+    # (本部, whose staff are reviewed by the province), a department, ...
+    kind: Mapped[str] = mapped_column(String(30), nullable=False, default="")
+    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("unit.id"))
+    # Materialised path of ids, "/3/17/205/", so that a subtree is one
+    # indexed prefix match instead of a recursive query.
+    path: Mapped[str] = mapped_column(String(255), nullable=False, index=True)
+    sort_order: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+    parent: Mapped[Optional["Unit"]] = relationship(remote_side=[id], lazy="joined")
+
+    __table_args__ = (
+        UniqueConstraint("parent_id", "name", name="uq_unit_parent_name"),
+        Index("ix_unit_parent", "parent_id"),
+    )
+
+    @property
+    def level_label(self) -> str:
+        return UnitLevel(self.level).label
+
+    def ancestors(self) -> list["Unit"]:
+        """Return the chain from the root down to this unit, this unit included."""
+        chain: list[Unit] = []
+        node: Optional[Unit] = self
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return list(reversed(chain))
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class TitleLevel(Model):
+    """A title level (职称等级): 初级, 中级, 副高级, 正高级, ordered by rank."""
+
+    __tablename__ = "title_level"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
+    rank: Mapped[int] = mapped_column(Integer, unique=True, nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class TitleSeries(Model):
+    """A title series (专业, 系列) such as 工程系列."""
+
+    __tablename__ = "title_series"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(60), unique=True, nullable=False)
+    sort_order: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Subspecialty(Model):
+    """A sub-specialty (分支专业) inside a series, possibly nested once."""
+
+    __tablename__ = "subspecialty"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(60), nullable=False)
+    series_id: Mapped[int] = mapped_column(ForeignKey("title_series.id"), nullable=False)
+    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("subspecialty.id"))
+    # Only a sub-specialty without children can be chosen on the profile.
+    selectable: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    sort_order: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+    series: Mapped[TitleSeries] = relationship()
+    parent: Mapped[Optional["Subspecialty"]] = relationship(remote_side=[id])
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Title(Model):
+    """A professional title (职称) of one series at one level."""
+
+    __tablename__ = "title"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(60), nullable=False)
+    series_id: Mapped[int] = mapped_column(ForeignKey("title_series.id"), nullable=False)
+    level_id: Mapped[int] = mapped_column(ForeignKey("title_level.id"), nullable=False)
+    # A legacy title is no longer awarded: valid as a current title only.
+    legacy: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+    series: Mapped[TitleSeries] = relationship()
+    level: Mapped[TitleLevel] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("series_id", "level_id", "name", name="uq_title_series_level"),
+    )
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Account(User):
+    """FAB's user with the platform's identity fields and the unit it belongs to.
+
+    Employees log in with their ID-card number (stored as the username) or
+    their mobile number; reviewer accounts are issued centrally and bound to
+    the unit whose applications they review.
+    """
+
+    __tablename__ = "ab_user"
+
+    id_number: Mapped[Optional[str]] = mapped_column(String(18), unique=True)
+    mobile: Mapped[Optional[str]] = mapped_column(String(11), unique=True)
+    unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("unit.id"), index=True)
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False
+    )
+
+    unit: Mapped[Optional[Unit]] = relationship(foreign_keys=[unit_id])
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name}{self.last_name or ''}"
+
+
+class Profile(Model):
+    """An employee's title and application plan (the home page's 个人信息)."""
+
+    __tablename__ = "profile"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id"), primary_key=True)
+    current_level_id: Mapped[Optional[int]] = mapped_column(ForeignKey("title_level.id"))
+    current_title_id: Mapped[Optional[int]] = mapped_column(ForeignKey("title.id"))
+    title_obtained_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    target_year: Mapped[Optional[int]] = mapped_column(Integer)
+    target_method: Mapped[Optional[str]] = mapped_column(String(20))
+    target_level_id: Mapped[Optional[int]] = mapped_column(ForeignKey("title_level.id"))
+    target_series_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("title_series.id")
+    )
+    target_subspecialty_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("subspecialty.id")
+    )
+    target_title_id: Mapped[Optional[int]] = mapped_column(ForeignKey("title.id"))
+    photo_path: Mapped[Optional[str]] = mapped_column(String(255))
+    changed_on: Mapped[dt.datetime] = mapped_column(
+        DateTime, nullable=False, default=utc_now, onupdate=utc_now
+    )
+
+    user: Mapped[Account] = relationship(backref="profile_rows")
+    current_level: Mapped[Optional[TitleLevel]] = relationship(
+        foreign_keys=[current_level_id]
+    )
+    current_title: Mapped[Optional[Title]] = relationship(
+        foreign_keys=[current_title_id]
+    )
+    target_level: Mapped[Optional[TitleLevel]] = relationship(
+        foreign_keys=[target_level_id]
+    )
+    target_series: Mapped[Optional[TitleSeries]] = relationship()
+    target_subspecialty: Mapped[Optional[Subspecialty]] = relationship()
+    target_title: Mapped[Optional[Title]] = relationship(foreign_keys=[target_title_id])
+
+
+class Activity(Model):
+    """One continuing-education activity (业绩) of an employee in one year.
+
+    The category's own inputs (days, level, rank, ...) are stored as typed JSON
+    because each rule-set category defines its own; the rules engine validates
+    and converts them.
+    """
+
+    __tablename__ = "activity"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id"), nullable=False)
+    category: Mapped[str] = mapped_column(String(40), nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    start_date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    end_date: Mapped[Optional[dt.date]] = mapped_column(Date)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    remark: Mapped[Optional[str]] = mapped_column(String(500))
+    created_on: Mapped[dt.datetime] = mapped_column(
+        DateTime, nullable=False, default=utc_now
+    )
+    changed_on: Mapped[dt.datetime] = mapped_column(
+        DateTime, nullable=False, default=utc_now, onupdate=utc_now
+    )
+
+    owner: Mapped[Account] = relationship()
+    evidence: Mapped[list["Evidence"]] = relationship(
+        back_populates="activity",
+        cascade="all, delete-orphan",
+        order_by="Evidence.id",
+    )
+
+    __table_args__ = (Index("ix_activity_owner_year", "owner_id", "year", "category"),)
+
+
+class Evidence(Model):
+    """An evidence scan attached to an activity, stored under a generated name."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activity.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    scan_type: Mapped[str] = mapped_column(String(20), nullable=False)
+    stored_path: Mapped[str] = mapped_column(String(255), nullable=False)
+    original_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    content_type: Mapped[str] = mapped_column(String(60), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    uploaded_on: Mapped[dt.datetime] = mapped_column(
+        DateTime, nullable=False, default=utc_now
+    )
+
+    activity: Mapped[Activity] = relationship(back_populates="evidence")
+
+
+class Application(Model):
+    """A submitted application (申报) with the figures frozen at submission.
+
+    `snapshot` holds the four-year table, every activity's working and the
+    rule-set version, so that later changes to rules or records never alter
+    what reviewers see.
+    """
+
+    __tablename__ = "application"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id"), nullable=False)
+    # The applicant's unit at submission; reviewers' scope is decided by it.
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), nullable=False)
+    # The unit whose reviewers act next (city level, else province level).
+    review_unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("unit.id"))
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    method: Mapped[str] = mapped_column(String(20), nullable=False)
+    status: Mapped[str] = mapped_column(
+        String(20), nullable=False, default=ApplicationStatus.PENDING.value
+    )
+    compliant: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    is_exception: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    exception_type: Mapped[Optional[str]] = mapped_column(String(40))
+    exception_reason: Mapped[Optional[str]] = mapped_column(Text)
+    exception_scan_path: Mapped[Optional[str]] = mapped_column(String(255))
+    exception_scan_name: Mapped[Optional[str]] = mapped_column(String(200))
+    exception_scan_type: Mapped[Optional[str]] = mapped_column(String(60))
+    ruleset_version: Mapped[str] = mapped_column(String(20), nullable=False)
+    total_hours: Mapped[float] = mapped_column(Numeric(8, 1), nullable=False)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    title_level_name: Mapped[Optional[str]] = mapped_column(String(40))
+    submitted_on: Mapped[dt.datetime] = mapped_column(
+        DateTime, nullable=False, default=utc_now
+    )
+    # Incremented by every state change; a change is an UPDATE ... WHERE
+    # version = :seen, so two concurrent writers cannot both succeed.
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    applicant: Mapped[Account] = relationship(foreign_keys=[applicant_id])
+    unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
+    review_unit: Mapped[Optional[Unit]] = relationship(foreign_keys=[review_unit_id])
+    events: Mapped[list["ReviewEvent"]] = relationship(
+        back_populates="application", order_by="ReviewEvent.id"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("applicant_id", "year", name="uq_application_applicant_year"),
+        Index("ix_application_review_unit_status", "review_unit_id", "status"),
+        Index("ix_application_unit_year", "unit_id", "year"),
+    )
+
+    @property
+    def status_label(self) -> str:
+        return ApplicationStatus(self.status).label
+
+    # Read-only columns of the review list, as the manual names them.
+    @property
+    def applicant_name(self) -> str:
+        return self.applicant.full_name
+
+    @property
+    def masked_id(self) -> str:
+        return mask_id_number(self.applicant.id_number or "")
+
+    @property
+    def compliant_label(self) -> str:
+        return "合格" if self.compliant else "不合格"
+
+    @property
+    def review_result(self) -> str:
+        return ""
+
+    @property
+    def reviewed_label(self) -> str:
+        return "否" if self.status == ApplicationStatus.PENDING.value else "是"
+
+    @property
+    def review_type(self) -> str:
+        return "破格" if self.is_exception else "正常"
+
+    @property
+    def yearly_hours(self) -> Markup:
+        years = self.snapshot.get("years", {})
+        parts = [
+            f"{escape(year)}年{escape(years[year]['totals']['total'])}(学时)"
+            for year in sorted(years)
+        ]
+        return Markup("<br>".join(parts))
+
+    @property
+    def exception_scan_link(self) -> Markup:
+        if not self.exception_scan_path:
+            return Markup("")
+        return Markup('<a href="/budget/applications/{}/scan">查看附件</a>').format(
+            self.id
+        )
+
+
+class ReviewEvent(Model):
+    """One recorded step of an application: who moved it, when, and why."""
+
+    __tablename__ = "review_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("application.id"), nullable=False, index=True
+    )
+    actor_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id"), nullable=False)
+    role: Mapped[str] = mapped_column(String(40), nullable=False)
+    unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("unit.id"))
+    action: Mapped[str] = mapped_column(String(20), nullable=False)
+    from_status: Mapped[Optional[str]] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20), nullable=False)
+    reason: Mapped[Optional[str]] = mapped_column(Text)
+    created_on: Mapped[dt.datetime] = mapped_column(
+        DateTime, nullable=False, default=utc_now
+    )
+
+    application: Mapped[Application] = relationship(back_populates="events")
+    actor: Mapped[Account] = relationship()
+    unit: Mapped[Optional[Unit]] = relationship()

@@ -1,0 +1,89 @@
+"""The platform's roles and the least privilege each needs.
+
+Roles live in the database so administrators can edit them on FAB's role
+screens; seeding only adds what is missing, so an edit made on screen is not
+undone by the next `platform setup`. The superadmin is FAB's admin role,
+which FAB grants every permission.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+
+from .glossary import RoleName
+
+log = logging.getLogger(__name__)
+
+# Every signed-in account changes its own password and sees the help pages.
+COMMON = [
+    ("can_this_form_get", "ResetMyPasswordView"),
+    ("can_this_form_post", "ResetMyPasswordView"),
+    ("can_userinfo", "UserDBModelView"),
+    ("resetmypassword", "UserDBModelView"),
+    ("can_show", "PageView"),
+    ("menu_access", "帮助"),
+    ("menu_access", "操作手册"),
+    ("menu_access", "相关政策"),
+]
+
+EMPLOYEE = COMMON + [
+    ("can_edit", "ProfileView"),
+    ("can_show", "PhotoView"),
+    ("can_upload", "PhotoView"),
+    ("can_list", "ActivityView"),
+    ("can_category_list", "ActivityView"),
+    ("can_add", "ActivityView"),
+    ("can_edit", "ActivityView"),
+    ("can_delete", "ActivityView"),
+    ("can_upload_evidence", "ActivityView"),
+    ("can_download", "EvidenceView"),
+    ("can_delete", "EvidenceView"),
+    ("can_budget", "SubmissionView"),
+    ("can_submit", "SubmissionView"),
+    ("can_exception_scan", "SubmissionView"),
+    ("menu_access", "学时折算"),
+    ("menu_access", "业绩填报"),
+    ("menu_access", "预算学时"),
+]
+
+REVIEWER = COMMON + [
+    ("can_list", "ReviewListView"),
+    ("can_show", "ReviewListView"),
+    ("can_download", "EvidenceView"),
+    ("can_exception_scan", "SubmissionView"),
+    ("menu_access", "审核管理"),
+    ("menu_access", "学时折算审核"),
+]
+
+ROLE_PERMISSIONS = {
+    RoleName.EMPLOYEE: EMPLOYEE,
+    RoleName.CITY_REVIEWER: REVIEWER,
+    RoleName.PROVINCE_REVIEWER: REVIEWER,
+    RoleName.TALENT_CENTRE: REVIEWER,
+}
+
+
+def seed_roles() -> None:
+    """Write FAB's permissions, create the roles and add any missing permissions."""
+    appbuilder = current_app.appbuilder
+    security = appbuilder.sm
+    # The admin role must exist before FAB writes permissions, because FAB
+    # grants each new permission to it as it goes.
+    security.add_role(current_app.config["AUTH_ROLE_ADMIN"])
+    security.add_role(current_app.config["AUTH_ROLE_PUBLIC"])
+    appbuilder.add_permissions(update_perms=True)
+    for role_name, permissions in ROLE_PERMISSIONS.items():
+        role = security.find_role(role_name) or security.add_role(role_name)
+        for permission_name, view_name in permissions:
+            permission_view = security.find_permission_view_menu(
+                permission_name, view_name
+            )
+            if permission_view is None:
+                permission_view = security.add_permission_view_menu(
+                    permission_name, view_name
+                )
+            if permission_view not in role.permissions:
+                security.add_permission_role(role, permission_view)
+    log.info("seeded roles %s", ", ".join(ROLE_PERMISSIONS))

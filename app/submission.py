@@ -1,0 +1,233 @@
+"""Submission (提交) of an employee's application, away from HTTP.
+
+`check_submission` decides whether the figures allow a normal submission or
+need an exception claim; `record_submission` freezes the figures in an
+application and records who submitted it, in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Optional
+
+from sqlalchemy import select
+
+from . import rules
+from .catalog_data import REVIEWING_KINDS
+from .extensions import db
+from .glossary import ApplicationStatus, RoleName, UnitLevel
+from .hours import Budget
+from .models import Account, Activity, Application, Profile, ReviewEvent, Unit, utc_now
+
+log = logging.getLogger(__name__)
+
+MIN_REASON_LENGTH = 10
+
+
+@dataclass
+class SubmissionCheck:
+    """What a submission needs: field errors, and whether it is an exception."""
+
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    needs_exception: bool = False
+    shortfall_text: str = ""
+
+    def add(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, []).append(message)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass(frozen=True)
+class ExceptionClaim:
+    """An exception (破格): its type, the explanation and the stamped scan."""
+
+    exception_type: str
+    reason: str
+    scan_path: Optional[str]
+    scan_name: Optional[str]
+    scan_content_type: Optional[str]
+
+
+def review_unit_for(unit: Unit) -> Optional[Unit]:
+    """Return the first reviewing unit above an applicant's unit.
+
+    City-level units review first. A head office (本部) has no reviewers of
+    its own, so the chain of its staff starts at the province.
+    """
+    chain = unit.ancestors()
+    for level in (UnitLevel.CITY, UnitLevel.PROVINCE):
+        for node in reversed(chain):
+            if node.level == level.value and node.kind in REVIEWING_KINDS:
+                return node
+    return None
+
+
+def open_application(user_id: int, year: int) -> Optional[Application]:
+    return db.session.scalar(
+        select(Application).where(
+            Application.applicant_id == user_id, Application.year == year
+        )
+    )
+
+
+def profile_is_complete(profile: Optional[Profile]) -> bool:
+    if profile is None:
+        return False
+    needed = (
+        profile.current_level_id,
+        profile.current_title_id,
+        profile.title_obtained_on,
+        profile.target_year,
+        profile.target_method,
+        profile.target_level_id,
+        profile.target_series_id,
+        profile.target_title_id,
+    )
+    return all(value is not None for value in needed)
+
+
+def check_submission(
+    user: Account,
+    profile: Optional[Profile],
+    budget: Budget,
+    exception_type: Optional[str],
+    reason: Optional[str],
+    has_scan: bool,
+) -> SubmissionCheck:
+    """Check everything a submission needs, collecting messages per field."""
+    check = SubmissionCheck()
+    if not profile_is_complete(profile):
+        check.add("form", "请先在首页点击【修改】完善个人信息（现职称与拟申报职称）后再提交")
+        return check
+    if user.unit is None or review_unit_for(user.unit) is None:
+        check.add("form", "所在单位没有上级审核单位，请在个人信息中重新选择工作单位")
+        return check
+    existing = open_application(user.id, budget.application_year)
+    if existing is not None and existing.status != ApplicationStatus.RETURNED.value:
+        check.add("form", f"{budget.application_year}年的申报已提交，正在审核中")
+        return check
+
+    assessment = budget.assessment
+    if assessment is None:
+        check.add("form", "请先在个人信息中选择拟申报方式")
+        return check
+    if assessment.compliant:
+        return check
+
+    check.needs_exception = True
+    check.shortfall_text = rules.describe_shortfalls(assessment).rstrip("。")
+    exception_codes = {item.code for item in budget.ruleset.exception_types}
+    if not exception_type:
+        check.add(
+            "exception_type",
+            f"学时不满足申报要求（{check.shortfall_text}），如有特殊原因请选择破格类型",
+        )
+    elif exception_type not in exception_codes:
+        check.add("exception_type", "所选破格类型无效，请重新选择")
+    reason = (reason or "").strip()
+    if len(reason) < MIN_REASON_LENGTH:
+        check.add("exception_reason", f"请填写情况说明，不少于{MIN_REASON_LENGTH}个字")
+    if not has_scan:
+        check.add("exception_scan", "请上传单位盖章版佐证材料（PDF、JPG或PNG）")
+    return check
+
+
+def activity_snapshot(owner_id: int, years: list[int]) -> list[dict]:
+    activities = db.session.scalars(
+        select(Activity)
+        .where(Activity.owner_id == owner_id, Activity.year.in_(years))
+        .order_by(Activity.year, Activity.category, Activity.start_date, Activity.id)
+    )
+    return [
+        {
+            "id": activity.id,
+            "category": activity.category,
+            "year": activity.year,
+            "name": activity.name,
+            "start_date": activity.start_date.isoformat(),
+            "end_date": activity.end_date.isoformat() if activity.end_date else None,
+            "inputs": dict(activity.inputs or {}),
+            "evidence": [
+                {"id": e.id, "name": e.original_name, "scan_type": e.scan_type}
+                for e in activity.evidence
+            ],
+        }
+        for activity in activities
+    ]
+
+
+def record_submission(
+    user: Account,
+    profile: Profile,
+    budget: Budget,
+    claim: Optional[ExceptionClaim],
+    now: Optional[dt.datetime] = None,
+) -> Application:
+    """Freeze the figures in an application and record the submit event.
+
+    A returned application is resubmitted in place: its figures are replaced,
+    its history of events stays.
+    """
+    now = now or utc_now()
+    assessment = budget.assessment
+    snapshot = budget.to_snapshot()
+    snapshot["activities"] = activity_snapshot(user.id, budget.display_years)
+    total = sum(
+        (summary.total("total") for summary in budget.summaries.values()),
+        start=Decimal(0),
+    )
+
+    application = open_application(user.id, budget.application_year)
+    from_status = application.status if application is not None else None
+    if application is None:
+        application = Application(applicant_id=user.id, year=budget.application_year)
+        db.session.add(application)
+    else:
+        application.version += 1
+
+    application.unit_id = user.unit_id
+    application.review_unit_id = review_unit_for(user.unit).id
+    application.method = budget.method
+    application.status = ApplicationStatus.PENDING.value
+    application.compliant = assessment.compliant
+    application.is_exception = claim is not None
+    application.exception_type = claim.exception_type if claim else None
+    application.exception_reason = claim.reason.strip() if claim else None
+    application.exception_scan_path = claim.scan_path if claim else None
+    application.exception_scan_name = claim.scan_name if claim else None
+    application.exception_scan_type = claim.scan_content_type if claim else None
+    application.ruleset_version = budget.ruleset.version
+    application.total_hours = total
+    application.snapshot = snapshot
+    application.title_level_name = profile.current_level.name if profile.current_level else None
+    application.submitted_on = now
+
+    db.session.flush()
+    db.session.add(
+        ReviewEvent(
+            application_id=application.id,
+            actor_id=user.id,
+            role=RoleName.EMPLOYEE,
+            unit_id=user.unit_id,
+            action="submit",
+            from_status=from_status,
+            to_status=ApplicationStatus.PENDING.value,
+            reason=claim.reason.strip() if claim else None,
+            created_on=now,
+        )
+    )
+    db.session.commit()
+    log.info(
+        "application submitted id=%s applicant=%s review_unit=%s exception=%s",
+        application.id,
+        user.id,
+        application.review_unit_id,
+        claim is not None,
+    )
+    return application
