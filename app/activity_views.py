@@ -11,7 +11,7 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from . import rules
 from .extensions import db
@@ -74,13 +74,13 @@ def activity_form_class(category: rules.Category) -> type[FlaskForm]:
 
         def validate_start_date(self, field: DateField) -> None:
             if field.data and field.data > dt.date.today():
-                raise ValueError("开始日期不能晚于今天")
+                raise ValidationError("开始日期不能晚于今天")
             if field.data and field.data.year < EARLIEST_ACTIVITY_YEAR:
-                raise ValueError(f"开始日期不能早于{EARLIEST_ACTIVITY_YEAR}年")
+                raise ValidationError(f"开始日期不能早于{EARLIEST_ACTIVITY_YEAR}年")
 
         def validate_end_date(self, field: DateField) -> None:
             if field.data and self.start_date.data and field.data < self.start_date.data:
-                raise ValueError("结束日期不能早于开始日期")
+                raise ValidationError("结束日期不能早于开始日期")
 
     for spec in category.inputs:
         label = f"{spec.label}（{spec.unit}）" if spec.unit else spec.label

@@ -165,3 +165,54 @@ def employee_client(client, auth):
     response = auth.login(DEMO_EMPLOYEE_ID)
     assert response.status_code == 302
     return client
+
+
+def id_number_with_check(body: str) -> str:
+    """Append the GB 11643 check character to a 17-digit body."""
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(int(digit) * weight for digit, weight in zip(body, weights))
+    return body + "10X98765432"[total % 11]
+
+
+@pytest.fixture
+def make_account(app):
+    """Create an account directly in the database: role name, unit code, identity."""
+    from werkzeug.security import generate_password_hash
+
+    from app.models import Account, Unit
+
+    def create(username, role_name, unit_code=None, *, id_number=None, mobile=None):
+        with app.app_context():
+            unit = None
+            if unit_code is not None:
+                unit = db.session.scalar(sa.select(Unit).where(Unit.code == unit_code))
+            account = Account(
+                username=username,
+                first_name=f"测试{username[-4:]}",
+                last_name="",
+                email=f"{username}@test.invalid",
+                active=True,
+                password=generate_password_hash(DEMO_PASSWORD),
+                id_number=id_number,
+                mobile=mobile,
+                unit_id=unit.id if unit else None,
+            )
+            account.roles = [app.appbuilder.sm.find_role(role_name)]
+            db.session.add(account)
+            db.session.commit()
+            return account.id
+
+    return create
+
+
+@pytest.fixture
+def login_as(make_app, app):
+    """Return a new logged-in client of the shared app for a username."""
+
+    def login(username: str, password: str = DEMO_PASSWORD):
+        client = app.test_client()
+        response = client.post("/login/", data={"username": username, "password": password})
+        assert response.status_code == 302, f"login failed for {username}"
+        return client
+
+    return login
