@@ -29,6 +29,7 @@ CASCADE_LEVELS = (
     ("city", UnitLevel.CITY),
     ("county", UnitLevel.COUNTY),
 )
+REQUIRED_UNIT_LEVELS = (UnitLevel.REGION, UnitLevel.PROVINCE, UnitLevel.CITY)
 NONE_CHOICE = (None, "无")
 
 
@@ -52,7 +53,7 @@ def fill_unit_choices(form: UnitCascadeForm) -> None:
             units = []
         else:
             units = active_children(parent_id)
-        placeholder = NONE_CHOICE if field_name in ("city", "county") else (None, "请选择")
+        placeholder = NONE_CHOICE if field_name == "county" else (None, "请选择")
         field.choices = [placeholder, *[(unit.id, unit.name) for unit in units]]
         parent_id = field.data
 
@@ -67,6 +68,8 @@ def preset_unit_fields(form: UnitCascadeForm, unit: Unit | None) -> None:
 def resolve_unit(form: UnitCascadeForm) -> Unit | None:
     """Check the cascade is one chain of active units and return its deepest unit.
 
+    Region, province and work unit are required, because every province has a
+    city-level 本部 node for its head-office staff; the county unit is optional.
     A field error is added at the first level that does not continue the chain.
     """
     parent: Unit | None = None
@@ -74,8 +77,10 @@ def resolve_unit(form: UnitCascadeForm) -> Unit | None:
     for field_name, level in CASCADE_LEVELS:
         field = getattr(form, field_name)
         if field.data is None:
-            if level in (UnitLevel.REGION, UnitLevel.PROVINCE):
-                field.errors.append("请选择" + field.label.text)
+            if level in REQUIRED_UNIT_LEVELS:
+                # InputRequired may already have reported an empty value.
+                if not field.errors:
+                    field.errors.append("请选择" + field.label.text)
                 return None
             break
         unit = db.session.get(Unit, field.data)

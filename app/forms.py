@@ -75,7 +75,7 @@ class UnitCascadeForm(FlaskForm):
 
     region = UnitChoiceField("区域名称", validators=[InputRequired(REQUIRED)])
     province = UnitChoiceField("省(直属)单位", validators=[InputRequired(REQUIRED)])
-    city = UnitChoiceField("工作单位")
+    city = UnitChoiceField("工作单位", validators=[InputRequired(REQUIRED)])
     county = UnitChoiceField("县单位(部门)")
 
 

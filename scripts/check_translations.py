@@ -3,8 +3,8 @@
 FAB's BabelManager sets BABEL_TRANSLATION_DIRECTORIES to FAB's folder followed
 by the app's, and Flask-Babel 4 merges the catalogues in that order. A msgid in
 the app's zh catalogue therefore overrides FAB's zh translation, and the app's
-catalogue fills the msgids that FAB's zh catalogue lacks (FAB 5.3 ships about
-140 zh entries for about 155 msgids).
+catalogue fills the msgids that FAB's zh catalogue lacks (FAB 5.3's zh .mo
+leaves 26 of the 155 msgids that FAB 5.3 uses untranslated).
 
 Run from the project root:
 
@@ -81,8 +81,8 @@ def load_translations(directory: Path) -> Translations:
     translations = Translations.load(str(directory), [LOCALE], DOMAIN)
     if not isinstance(translations, gettext.GNUTranslations):
         raise FileNotFoundError(
-            f"no compiled catalogue {directory}/{LOCALE}/LC_MESSAGES/{DOMAIN}.mo; "
-            "run `make translations` or compile_po()"
+            f"compiled catalogue not found: {directory}/{LOCALE}/LC_MESSAGES/{DOMAIN}.mo. "
+            "Run `make translations` or compile_po() first."
         )
     return translations
 
@@ -124,7 +124,7 @@ def merge_like_flask_babel(directories: list[Path]) -> Translations:
 
 
 def is_translated(translations: gettext.GNUTranslations, msgid: str) -> bool:
-    """Return whether a compiled catalogue holds a non-empty msgstr for msgid.
+    """Return whether a compiled catalogue contains a non-empty msgstr for msgid.
 
     `_catalog` is the msgid-to-msgstr dict of gettext.GNUTranslations. It is
     read directly because gettext() cannot tell a missing msgid from one whose

@@ -50,8 +50,8 @@ EXPECTED_TRANSLATIONS = [
     ("Reset Password", "修改密码"),
 ]
 
-# The verb that starts every FAB msgid beginning with this word, and the
-# term that must start its translation.
+# The term that must start the translation of every FAB msgid whose first
+# word is the key.
 ACTION_TERMS = {"Add": "新增", "Edit": "修改", "Show": "查看", "Delete": "删除"}
 # "Add Filter" adds a search condition, not a record, so it reads 添加.
 ACTION_TERM_EXCEPTIONS = {"Add Filter"}
@@ -140,7 +140,11 @@ def test_app_msgids_used_by_fab(fab_msgids, app_catalog):
 # --- (b) the merged catalogue that Flask-Babel serves ---
 
 
-@pytest.mark.parametrize(("msgid", "expected"), EXPECTED_TRANSLATIONS)
+@pytest.mark.parametrize(
+    ("msgid", "expected"),
+    EXPECTED_TRANSLATIONS,
+    ids=[msgid for msgid, _expected in EXPECTED_TRANSLATIONS],
+)
 def test_merged_translation(merged, msgid, expected):
     assert merged.gettext(msgid) == expected
 
@@ -172,7 +176,7 @@ def test_no_colon_before_template_colon(merged, msgid):
 
 
 def test_load_rejects_missing_catalogue(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no compiled catalogue"):
+    with pytest.raises(FileNotFoundError, match="compiled catalogue not found"):
         check.load_translations(tmp_path)
 
 
