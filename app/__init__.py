@@ -118,6 +118,15 @@ def _register_template_helpers(app: Flask) -> None:
         return str(raw)
 
     @app.template_global()
+    def action_label(action: str) -> str:
+        from .workflow import TRANSITIONS
+
+        if action == "submit_application":
+            return "员工提交"
+        transition = TRANSITIONS.get(action)
+        return transition.label if transition else action
+
+    @app.template_global()
     def scan_label(code: str) -> str:
         try:
             return ScanType(code).label

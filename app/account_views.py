@@ -69,7 +69,7 @@ def resolve_unit(form: UnitCascadeForm) -> Unit | None:
     """Check the cascade is one chain of active units and return its deepest unit.
 
     Region, province and work unit are required, because every province has a
-    city-level 本部 node for its head-office staff; the county unit is optional.
+    city-level 本部 node for its head-office staff. The county unit is optional.
     A field error is added at the first level that does not continue the chain.
     """
     parent: Unit | None = None
@@ -345,7 +345,14 @@ class PhotoView(BaseView):
         if profile is None or not profile.photo_path:
             abort(404)
         root = Path(current_app.config["UPLOAD_FOLDER"])
-        return send_file(open_stored(root, profile.photo_path), mimetype="image/jpeg")
+        try:
+            photo = open_stored(root, profile.photo_path)
+        except (FileNotFoundError, ValueError) as error:
+            # A file lost in a storage restore, or a stored path outside the
+            # root, is served as not found rather than as a server error.
+            log.warning("photo of user=%s not readable: %s", g.user.id, error)
+            abort(404)
+        return send_file(photo, mimetype="image/jpeg")
 
     @expose("/upload", methods=["POST"])
     @has_access

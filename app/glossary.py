@@ -31,7 +31,21 @@ UNIT_LEVEL_ORDER = [UnitLevel.REGION, UnitLevel.PROVINCE, UnitLevel.CITY, UnitLe
 
 class ApplicationStatus(LabelledEnum):
     PENDING = ("pending", "待审核")
+    REVIEWED = ("reviewed", "已审核")
     RETURNED = ("returned", "已退回")
+    COMPLETED = ("completed", "审核完成")
+
+
+class Decision(LabelledEnum):
+    PASS = ("pass", "合格")
+    FAIL = ("fail", "不合格")
+
+
+class CertificateStatus(LabelledEnum):
+    MISSING = ("missing", "未上传")
+    WAITING = ("waiting", "待审核")
+    APPROVED = ("approved", "已通过")
+    REJECTED = ("rejected", "已驳回")
 
 
 class ScanType(LabelledEnum):

@@ -25,7 +25,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from markupsafe import Markup, escape
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .glossary import ApplicationStatus, UnitLevel
@@ -282,7 +281,8 @@ class Application(Model):
 
     `snapshot` holds the four-year table, every activity's working and the
     rule-set version, so that later changes to rules or records never alter
-    what reviewers see.
+    what reviewers see. The columns beside it copy what the review list
+    filters and sorts on, so that the list never reads the snapshot.
     """
 
     __tablename__ = "application"
@@ -291,7 +291,12 @@ class Application(Model):
     applicant_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id"), nullable=False)
     # The applicant's unit at submission; reviewers' scope is decided by it.
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), nullable=False)
-    # The unit whose reviewers act next (city level, else province level).
+    # The review chain: the first reviewing unit (city level, or the province
+    # for head-office staff) and the top one (province level).
+    first_review_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), nullable=False)
+    top_review_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), nullable=False)
+    # The unit whose reviewers act next; empty once returned to the employee
+    # or completed.
     review_unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("unit.id"))
     year: Mapped[int] = mapped_column(Integer, nullable=False)
     method: Mapped[str] = mapped_column(String(20), nullable=False)
@@ -305,10 +310,29 @@ class Application(Model):
     exception_scan_path: Mapped[Optional[str]] = mapped_column(String(255))
     exception_scan_name: Mapped[Optional[str]] = mapped_column(String(200))
     exception_scan_type: Mapped[Optional[str]] = mapped_column(String(60))
+    # Each level's current decision (pass / fail) and its reason; cleared
+    # when the application comes back to that level for a new review.
+    city_decision: Mapped[Optional[str]] = mapped_column(String(10))
+    city_reason: Mapped[Optional[str]] = mapped_column(Text)
+    province_decision: Mapped[Optional[str]] = mapped_column(String(10))
+    province_reason: Mapped[Optional[str]] = mapped_column(Text)
+    final_result: Mapped[Optional[str]] = mapped_column(String(10))
+    return_reason: Mapped[Optional[str]] = mapped_column(Text)
     ruleset_version: Mapped[str] = mapped_column(String(20), nullable=False)
     total_hours: Mapped[float] = mapped_column(Numeric(8, 1), nullable=False)
+    # Year → total hours, for the list's 年度 column.
+    year_hours: Mapped[dict[str, str]] = mapped_column(JSON, nullable=False, default=dict)
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    applicant_name: Mapped[str] = mapped_column(String(60), nullable=False, default="")
+    # Sort key for pinyin order (张三 → "zhang san"), computed at submission.
+    applicant_name_pinyin: Mapped[str] = mapped_column(
+        String(240), nullable=False, default=""
+    )
+    applicant_id_number: Mapped[Optional[str]] = mapped_column(String(18))
     title_level_name: Mapped[Optional[str]] = mapped_column(String(40))
+    target_level_id: Mapped[Optional[int]] = mapped_column(ForeignKey("title_level.id"))
+    target_series_id: Mapped[Optional[int]] = mapped_column(ForeignKey("title_series.id"))
+    target_title_id: Mapped[Optional[int]] = mapped_column(ForeignKey("title.id"))
     submitted_on: Mapped[dt.datetime] = mapped_column(
         DateTime, nullable=False, default=utc_now
     )
@@ -319,6 +343,11 @@ class Application(Model):
     applicant: Mapped[Account] = relationship(foreign_keys=[applicant_id])
     unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
     review_unit: Mapped[Optional[Unit]] = relationship(foreign_keys=[review_unit_id])
+    first_review_unit: Mapped[Unit] = relationship(foreign_keys=[first_review_unit_id])
+    top_review_unit: Mapped[Unit] = relationship(foreign_keys=[top_review_unit_id])
+    target_level: Mapped[Optional[TitleLevel]] = relationship()
+    target_series: Mapped[Optional[TitleSeries]] = relationship()
+    target_title: Mapped[Optional[Title]] = relationship()
     events: Mapped[list["ReviewEvent"]] = relationship(
         back_populates="application", order_by="ReviewEvent.id"
     )
@@ -327,6 +356,10 @@ class Application(Model):
         UniqueConstraint("applicant_id", "year", name="uq_application_applicant_year"),
         Index("ix_application_review_unit_status", "review_unit_id", "status"),
         Index("ix_application_unit_year", "unit_id", "year"),
+        Index("ix_application_unit_pinyin", "unit_id", "applicant_name_pinyin"),
+        Index("ix_application_first_unit", "first_review_unit_id", "city_decision"),
+        Index("ix_application_top_unit", "top_review_unit_id", "province_decision"),
+        Index("ix_application_id_number", "applicant_id_number"),
     )
 
     @property
@@ -335,45 +368,20 @@ class Application(Model):
 
     # Read-only columns of the review list, as the manual names them.
     @property
-    def applicant_name(self) -> str:
-        return self.applicant.full_name
-
-    @property
     def masked_id(self) -> str:
-        return mask_id_number(self.applicant.id_number or "")
+        return mask_id_number(self.applicant_id_number or "")
 
     @property
     def compliant_label(self) -> str:
         return "合格" if self.compliant else "不合格"
 
     @property
-    def review_result(self) -> str:
-        return ""
-
-    @property
-    def reviewed_label(self) -> str:
-        return "否" if self.status == ApplicationStatus.PENDING.value else "是"
-
-    @property
     def review_type(self) -> str:
         return "破格" if self.is_exception else "正常"
 
     @property
-    def yearly_hours(self) -> Markup:
-        years = self.snapshot.get("years", {})
-        parts = [
-            f"{escape(year)}年{escape(years[year]['totals']['total'])}(学时)"
-            for year in sorted(years)
-        ]
-        return Markup("<br>".join(parts))
-
-    @property
-    def exception_scan_link(self) -> Markup:
-        if not self.exception_scan_path:
-            return Markup("")
-        return Markup('<a href="/budget/applications/{}/scan">查看附件</a>').format(
-            self.id
-        )
+    def yearly_hours_text(self) -> list[str]:
+        return [f"{year}年{self.year_hours[year]}(学时)" for year in sorted(self.year_hours)]
 
 
 class ReviewEvent(Model):
@@ -399,3 +407,64 @@ class ReviewEvent(Model):
     application: Mapped[Application] = relationship(back_populates="events")
     actor: Mapped[Account] = relationship()
     unit: Mapped[Optional[Unit]] = relationship()
+
+    __table_args__ = (Index("ix_review_event_unit_application", "unit_id", "application_id"),)
+
+
+class SummaryCertificate(Model):
+    """A unit's stamped summary certificate (认定汇总证明) for one year.
+
+    Each upload is kept; the newest upload of a unit and year is the current
+    one, and only the current one is reviewed by the superior unit.
+    """
+
+    __tablename__ = "summary_certificate"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    is_current: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="waiting")
+    stored_path: Mapped[str] = mapped_column(String(255), nullable=False)
+    original_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    content_type: Mapped[str] = mapped_column(String(60), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id"), nullable=False)
+    uploaded_on: Mapped[dt.datetime] = mapped_column(
+        DateTime, nullable=False, default=utc_now
+    )
+    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"))
+    decided_on: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    decision_reason: Mapped[Optional[str]] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    unit: Mapped[Unit] = relationship()
+    uploaded_by: Mapped[Account] = relationship(foreign_keys=[uploaded_by_id])
+    decided_by: Mapped[Optional[Account]] = relationship(foreign_keys=[decided_by_id])
+
+    __table_args__ = (Index("ix_certificate_unit_year", "unit_id", "year", "is_current"),)
+
+
+class CertificateEvent(Model):
+    """One recorded step of a summary certificate: upload, approval or rejection."""
+
+    __tablename__ = "certificate_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(
+        ForeignKey("summary_certificate.id"), nullable=False, index=True
+    )
+    actor_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id"), nullable=False)
+    role: Mapped[str] = mapped_column(String(40), nullable=False)
+    unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("unit.id"))
+    action: Mapped[str] = mapped_column(String(20), nullable=False)
+    from_status: Mapped[Optional[str]] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20), nullable=False)
+    reason: Mapped[Optional[str]] = mapped_column(Text)
+    created_on: Mapped[dt.datetime] = mapped_column(
+        DateTime, nullable=False, default=utc_now
+    )
+
+    certificate: Mapped[SummaryCertificate] = relationship()
+    actor: Mapped[Account] = relationship()

@@ -1,89 +1,121 @@
-"""学时折算审核: the reviewing unit's list of submitted applications (read-only here)."""
+"""学时折算审核: the reviewing unit's lists, the detail page and the actions."""
 
 from __future__ import annotations
 
-from flask import g
-from flask_appbuilder import ModelView
-from flask_appbuilder.models.filters import BaseFilter
-from flask_appbuilder.models.sqla.interface import SQLAInterface
+import logging
 
-from .glossary import ApplicationStatus
-from .models import Application
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from sqlalchemy import select
+
+from . import workflow
+from .extensions import db
+from .glossary import ApplicationStatus, Decision
+from .models import Application, ReviewEvent, Title, TitleLevel, TitleSeries
+from .review_queries import (
+    PAGE_SIZES,
+    ReviewQuery,
+    decision_column,
+    fetch_page,
+    scope_units,
+    viewer_level,
+)
 from .scope import applications_condition
 
+log = logging.getLogger(__name__)
 
-class InScopeFilter(BaseFilter):
-    """Keep only the applications the current user may see."""
-
-    name = "可见范围"
-
-    def apply(self, query, value):
-        return query.filter(applications_condition(g.user))
+DECISION_LABELS = {decision.value: decision.label for decision in Decision}
 
 
-class PendingHereFilter(BaseFilter):
-    """Keep the applications waiting for the current user's own unit (待审核)."""
+class ReviewView(BaseView):
+    """The 待审核 and 已审核 tabs with filters, and the row actions."""
 
-    name = "待本单位审核"
+    route_base = "/review"
+    default_view = "list"
 
-    def apply(self, query, value):
-        unit_id = getattr(g.user, "unit_id", None)
-        return query.filter(
-            Application.status == ApplicationStatus.PENDING.value,
-            Application.review_unit_id == unit_id,
+    @expose("/")
+    @has_access
+    def list(self):
+        query = ReviewQuery.from_args(request.args)
+        page = fetch_page(g.user, query)
+        decision_name = decision_column(g.user).key
+        return self.render_template(
+            "review/list.html",
+            page=page,
+            query=query,
+            decision_name=decision_name,
+            decision_labels=DECISION_LABELS,
+            statuses=ApplicationStatus.choices(),
+            units=scope_units(g.user),
+            levels=db.session.scalars(select(TitleLevel).order_by(TitleLevel.rank)).all(),
+            series=db.session.scalars(
+                select(TitleSeries).order_by(TitleSeries.sort_order)
+            ).all(),
+            titles=_titles_for(query),
+            page_sizes=PAGE_SIZES,
+            can_act=viewer_level(g.user) is not None,
         )
 
+    @expose("/<int:application_id>")
+    @has_access
+    def detail(self, application_id: int):
+        application = db.session.scalar(
+            select(Application).where(
+                Application.id == application_id, applications_condition(g.user)
+            )
+        )
+        if application is None:
+            abort(404)
+        events = db.session.scalars(
+            select(ReviewEvent)
+            .where(ReviewEvent.application_id == application.id)
+            .order_by(ReviewEvent.id)
+        ).all()
+        return self.render_template(
+            "review/detail.html",
+            application=application,
+            events=events,
+            decision_labels=DECISION_LABELS,
+            can_act=application.review_unit_id == g.user.unit_id
+            and viewer_level(g.user) is not None,
+            back=request.args.get("back", ""),
+        )
 
-class ReviewListView(ModelView):
-    datamodel = SQLAInterface(Application)
-    route_base = "/review"
-    base_permissions = ["can_list", "can_show"]
-    base_filters = [["id", InScopeFilter, lambda: None], ["id", PendingHereFilter, lambda: None]]
-    base_order = ("submitted_on", "desc")
-    list_title = "学时折算审核 · 待审核"
-    show_title = "申报详情"
-    list_columns = [
-        "applicant_name",
-        "masked_id",
-        "year",
-        "total_hours",
-        "compliant_label",
-        "review_result",
-        "reviewed_label",
-        "review_type",
-        "title_level_name",
-        "yearly_hours",
-        "exception_reason",
-        "exception_scan_link",
-    ]
-    show_columns = [
-        "applicant_name",
-        "year",
-        "method",
-        "total_hours",
-        "compliant_label",
-        "review_type",
-        "exception_reason",
-        "ruleset_version",
-        "submitted_on",
-    ]
-    label_columns = {
-        "applicant_name": "姓名",
-        "masked_id": "身份证号",
-        "year": "申报年份",
-        "total_hours": "学时",
-        "compliant_label": "是否合格",
-        "review_result": "审核结果",
-        "reviewed_label": "是否审核",
-        "review_type": "审核类型",
-        "title_level_name": "现职称等级",
-        "yearly_hours": "年度",
-        "exception_reason": "情况说明",
-        "exception_scan_link": "查看情况说明附件",
-        "method": "申报方式",
-        "ruleset_version": "规则版本",
-        "submitted_on": "提交时间",
-    }
-    formatters_columns = {}
-    page_size = 20
+    @expose("/action", methods=["POST"])
+    @has_access
+    def action(self):
+        back = _safe_back(request.form.get("back"))
+        action = request.form.get("action", "")
+        rows = request.form.getlist("rows")
+        # A per-row button (合格 / 驳回) names its action and its one row.
+        if request.form.get("row_action"):
+            action, _, row = request.form["row_action"].partition(":")
+            rows = [row]
+        try:
+            outcome = workflow.apply(g.user, action, rows, request.form.get("reason"))
+        except workflow.UnknownAction:
+            abort(400)
+        except workflow.NotFound:
+            abort(404)
+        except workflow.Refused as refused:
+            flash(refused.message, "danger")
+            return redirect(back)
+        flash(outcome.message, "success")
+        return redirect(back)
 
+
+def _titles_for(query: ReviewQuery) -> list[Title]:
+    statement = select(Title).where(Title.active.is_(True))
+    level = query.filters.get("level")
+    series = query.filters.get("series")
+    if not (level and level.isdigit() and series and series.isdigit()):
+        return []
+    statement = statement.where(Title.level_id == int(level), Title.series_id == int(series))
+    return list(db.session.scalars(statement.order_by(Title.id)))
+
+
+def _safe_back(value: str | None) -> str:
+    """Return a local review URL to go back to; anything else goes to the list."""
+    if value and value.startswith("/review/") and "//" not in value and "\\" not in value:
+        return value
+    return url_for("ReviewView.list")

@@ -48,20 +48,25 @@ EMPLOYEE = COMMON + [
     ("menu_access", "预算学时"),
 ]
 
-REVIEWER = COMMON + [
-    ("can_list", "ReviewListView"),
-    ("can_show", "ReviewListView"),
+# The talent centre sees every unit's applications but does not decide them.
+VIEWER = COMMON + [
+    ("can_list", "ReviewView"),
+    ("can_detail", "ReviewView"),
     ("can_download", "EvidenceView"),
     ("can_exception_scan", "SubmissionView"),
+    ("can_qualified", "ExportView"),
+    ("can_report", "ExportView"),
     ("menu_access", "审核管理"),
     ("menu_access", "学时折算审核"),
 ]
+
+REVIEWER = VIEWER + [("can_action", "ReviewView")]
 
 ROLE_PERMISSIONS = {
     RoleName.EMPLOYEE: EMPLOYEE,
     RoleName.CITY_REVIEWER: REVIEWER,
     RoleName.PROVINCE_REVIEWER: REVIEWER,
-    RoleName.TALENT_CENTRE: REVIEWER,
+    RoleName.TALENT_CENTRE: VIEWER,
 }
 
 

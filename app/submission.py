@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Optional
 
+from pypinyin import lazy_pinyin
 from sqlalchemy import select
 
 from . import rules
@@ -54,18 +55,27 @@ class ExceptionClaim:
     scan_content_type: Optional[str]
 
 
-def review_unit_for(unit: Unit) -> Optional[Unit]:
-    """Return the first reviewing unit above an applicant's unit.
+def review_chain(unit: Unit) -> Optional[tuple[Unit, Unit]]:
+    """Return the first and the top reviewing unit above an applicant's unit.
 
-    City-level units review first. A head office (本部) has no reviewers of
-    its own, so the chain of its staff starts at the province.
+    City-level units review first, then their province. A head office (本部)
+    has no reviewers of its own, so the chain of its staff is the province
+    alone and both ends are the province. Returns None when no province-level
+    reviewing unit is above the unit.
     """
-    chain = unit.ancestors()
-    for level in (UnitLevel.CITY, UnitLevel.PROVINCE):
-        for node in reversed(chain):
-            if node.level == level.value and node.kind in REVIEWING_KINDS:
-                return node
-    return None
+    chain = [node for node in unit.ancestors() if node.kind in REVIEWING_KINDS]
+    top = next((node for node in chain if node.level == UnitLevel.PROVINCE.value), None)
+    if top is None:
+        return None
+    first = next(
+        (node for node in reversed(chain) if node.level == UnitLevel.CITY.value), top
+    )
+    return first, top
+
+
+def pinyin_key(name: str) -> str:
+    """Return the sort key of a Chinese name in pinyin order (张三 → "zhang san")."""
+    return " ".join(lazy_pinyin(name, errors="default"))[:240]
 
 
 def open_application(user_id: int, year: int) -> Optional[Application]:
@@ -105,7 +115,7 @@ def check_submission(
     if not profile_is_complete(profile):
         check.add("form", "请先在首页点击【修改】完善个人信息（现职称与拟申报职称）后再提交")
         return check
-    if user.unit is None or review_unit_for(user.unit) is None:
+    if user.unit is None or review_chain(user.unit) is None:
         check.add("form", "所在单位没有上级审核单位，请在个人信息中重新选择工作单位")
         return check
     existing = open_application(user.id, budget.application_year)
@@ -138,7 +148,9 @@ def check_submission(
     return check
 
 
-def activity_snapshot(owner_id: int, years: list[int]) -> list[dict]:
+def activity_snapshot(
+    ruleset: rules.RuleSet, owner_id: int, years: list[int]
+) -> list[dict]:
     activities = db.session.scalars(
         select(Activity)
         .where(Activity.owner_id == owner_id, Activity.year.in_(years))
@@ -148,6 +160,7 @@ def activity_snapshot(owner_id: int, years: list[int]) -> list[dict]:
         {
             "id": activity.id,
             "category": activity.category,
+            "category_label": _category_label(ruleset, activity.category),
             "year": activity.year,
             "name": activity.name,
             "start_date": activity.start_date.isoformat(),
@@ -160,6 +173,13 @@ def activity_snapshot(owner_id: int, years: list[int]) -> list[dict]:
         }
         for activity in activities
     ]
+
+
+def _category_label(ruleset: rules.RuleSet, code: str) -> str:
+    try:
+        return ruleset.category(code).label
+    except KeyError:
+        return code
 
 
 def record_submission(
@@ -177,7 +197,9 @@ def record_submission(
     now = now or utc_now()
     assessment = budget.assessment
     snapshot = budget.to_snapshot()
-    snapshot["activities"] = activity_snapshot(user.id, budget.display_years)
+    snapshot["activities"] = activity_snapshot(
+        budget.ruleset, user.id, budget.display_years
+    )
     total = sum(
         (summary.total("total") for summary in budget.summaries.values()),
         start=Decimal(0),
@@ -191,8 +213,25 @@ def record_submission(
     else:
         application.version += 1
 
+    first, top = review_chain(user.unit)
     application.unit_id = user.unit_id
-    application.review_unit_id = review_unit_for(user.unit).id
+    application.first_review_unit_id = first.id
+    application.top_review_unit_id = top.id
+    application.review_unit_id = first.id
+    # A resubmission is reviewed again by every level.
+    application.city_decision = application.city_reason = None
+    application.province_decision = application.province_reason = None
+    application.final_result = None
+    application.applicant_name = user.full_name
+    application.applicant_name_pinyin = pinyin_key(user.full_name)
+    application.applicant_id_number = user.id_number
+    application.target_level_id = profile.target_level_id
+    application.target_series_id = profile.target_series_id
+    application.target_title_id = profile.target_title_id
+    application.year_hours = {
+        str(year): rules.format_decimal(summary.total("total"))
+        for year, summary in budget.summaries.items()
+    }
     application.method = budget.method
     application.status = ApplicationStatus.PENDING.value
     application.compliant = assessment.compliant
@@ -215,7 +254,7 @@ def record_submission(
             actor_id=user.id,
             role=RoleName.EMPLOYEE,
             unit_id=user.unit_id,
-            action="submit",
+            action="submit_application",
             from_status=from_status,
             to_status=ApplicationStatus.PENDING.value,
             reason=claim.reason.strip() if claim else None,

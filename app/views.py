@@ -27,7 +27,7 @@ class HomeView(IndexView):
         if user is None or not user.is_authenticated:
             return redirect(url_for("PlatformAuthDBView.login"))
         if is_reviewer(user):
-            return redirect(url_for("ReviewListView.list"))
+            return redirect(url_for("ReviewView.list"))
         if RoleName.EMPLOYEE not in role_names(user):
             return self.render_template("admin_home.html")
 
@@ -53,7 +53,8 @@ def register(appbuilder) -> None:
     from .account_views import CatalogueApi, PhotoView, ProfileView, RegisterView
     from .activity_views import ActivityView, EvidenceView
     from .pages import PageView
-    from .review_views import ReviewListView
+    from .export_views import ExportView
+    from .review_views import ReviewView
     from .submission_views import SubmissionView
 
     appbuilder.add_view_no_menu(RegisterView())
@@ -79,11 +80,12 @@ def register(appbuilder) -> None:
         icon="fa-calculator",
         category="学时折算",
     )
-    appbuilder.add_view(
-        ReviewListView,
+    appbuilder.add_view_no_menu(ReviewView())
+    appbuilder.add_view_no_menu(ExportView())
+    appbuilder.add_link(
         "学时折算审核",
+        href="/review/",
         icon="fa-check-square",
-        label="学时折算审核",
         category="审核管理",
         category_label="审核管理",
     )

@@ -33,7 +33,9 @@ def check_character(first_17: str) -> str:
     return ID_CHECK_CHARACTERS[total % 11]
 
 
-def make_id(birth: str = "19950315", sequence: str = "123", area: str = FUSHUN_AREA) -> str:
+def make_id(
+    birth: str = "19950315", sequence: str = "123", area: str = FUSHUN_AREA
+) -> str:
     """Build an 18-character ID number with a correct check character."""
     first_17 = area + birth + sequence
     return first_17 + check_character(first_17)
@@ -50,7 +52,9 @@ def id_ending_in_x() -> str:
 
 def full_width(text: str) -> str:
     """Return ``text`` with its ASCII characters in their full-width forms."""
-    return "".join(chr(ord(char) + 0xFEE0) if "!" <= char <= "~" else char for char in text)
+    return "".join(
+        chr(ord(char) + 0xFEE0) if "!" <= char <= "~" else char for char in text
+    )
 
 
 def unit_id(app, code: str) -> int:
@@ -91,7 +95,9 @@ def registration_data(app, **overrides) -> dict[str, str]:
 
 # The field_row macro renders a label with for="<field id>" and then the
 # field's errors as <p class="help-block field-error"> inside the same group.
-_FORM_GROUP = re.compile(r'<label class="control-label" for="([^"]+)">(.*?)</div>', re.S)
+_FORM_GROUP = re.compile(
+    r'<label class="control-label" for="([^"]+)">(.*?)</div>', re.S
+)
 _FIELD_ERROR = re.compile(r'<p class="help-block field-error">(.*?)</p>', re.S)
 
 
@@ -106,7 +112,7 @@ def field_errors(html: str) -> dict[str, list[str]]:
 
 
 def assert_rejected(app, response, field: str, fragment: str, accounts_before: int):
-    """Check a registration came back with ``fragment`` under ``field`` only."""
+    """Check a form came back with ``fragment`` under ``field`` and no new account."""
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     errors = field_errors(html)
@@ -142,7 +148,9 @@ def test_register_creates_one_employee(app, client):
 
 
 def test_register_flashes_success_on_login_page(app, client):
-    response = client.post("/register/", data=registration_data(app), follow_redirects=True)
+    response = client.post(
+        "/register/", data=registration_data(app), follow_redirects=True
+    )
 
     assert response.status_code == 200
     assert "注册成功" in response.get_data(as_text=True)
@@ -234,7 +242,14 @@ def test_register_converts_legacy_id(app, client):
 
 @pytest.mark.parametrize(
     "login_name",
-    ["id", "id_lowercase_x", "mobile", "mobile_with_prefix"],
+    [
+        "id",
+        "id_lowercase_x",
+        "id_full_width",
+        "id_legacy_form",
+        "mobile",
+        "mobile_with_prefix",
+    ],
 )
 def test_login_after_register(app, client, auth, login_name):
     number = id_ending_in_x()
@@ -242,6 +257,8 @@ def test_login_after_register(app, client, auth, login_name):
     typed = {
         "id": number,
         "id_lowercase_x": number.lower(),
+        "id_full_width": full_width(number.lower()),
+        "id_legacy_form": number[:6] + number[8:17],
         "mobile": MOBILE,
         "mobile_with_prefix": "+86 139-0000-0002",
     }[login_name]
@@ -264,9 +281,10 @@ def test_login_wrong_password(app, client, auth):
     assert "/login/" in response.headers["Location"]
     with client.session_transaction() as session:
         assert "_user_id" not in session
-    page = client.get("/login/")
+    page = client.get(response.headers["Location"])
     assert page.status_code == 200
     assert 'id="login-form"' in page.get_data(as_text=True)
+    assert "身份证号/手机号或密码错误" in page.get_data(as_text=True)
     assert client.get("/").headers["Location"].endswith("/login/")
 
 
@@ -645,7 +663,11 @@ def test_login_with_csrf_token(make_app):
 
     response = client.post(
         "/login/",
-        data={"username": DEMO_EMPLOYEE_ID, "password": DEMO_PASSWORD, "csrf_token": token},
+        data={
+            "username": DEMO_EMPLOYEE_ID,
+            "password": DEMO_PASSWORD,
+            "csrf_token": token,
+        },
     )
 
     assert response.status_code == 302

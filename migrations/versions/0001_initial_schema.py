@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 22:22:58.971685
+Create Date: 2026-12-03 22:31:34.721244
 
 """
 from alembic import op
@@ -263,6 +263,8 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('applicant_id', sa.Integer(), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('first_review_unit_id', sa.Integer(), nullable=False),
+    sa.Column('top_review_unit_id', sa.Integer(), nullable=False),
     sa.Column('review_unit_id', sa.Integer(), nullable=True),
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('method', sa.String(length=20), nullable=False),
@@ -274,20 +276,42 @@ def upgrade():
     sa.Column('exception_scan_path', sa.String(length=255), nullable=True),
     sa.Column('exception_scan_name', sa.String(length=200), nullable=True),
     sa.Column('exception_scan_type', sa.String(length=60), nullable=True),
+    sa.Column('city_decision', sa.String(length=10), nullable=True),
+    sa.Column('city_reason', sa.Text(), nullable=True),
+    sa.Column('province_decision', sa.String(length=10), nullable=True),
+    sa.Column('province_reason', sa.Text(), nullable=True),
+    sa.Column('final_result', sa.String(length=10), nullable=True),
+    sa.Column('return_reason', sa.Text(), nullable=True),
     sa.Column('ruleset_version', sa.String(length=20), nullable=False),
     sa.Column('total_hours', sa.Numeric(precision=8, scale=1), nullable=False),
+    sa.Column('year_hours', sa.JSON(), nullable=False),
     sa.Column('snapshot', sa.JSON(), nullable=False),
+    sa.Column('applicant_name', sa.String(length=60), nullable=False),
+    sa.Column('applicant_name_pinyin', sa.String(length=240), nullable=False),
+    sa.Column('applicant_id_number', sa.String(length=18), nullable=True),
     sa.Column('title_level_name', sa.String(length=40), nullable=True),
+    sa.Column('target_level_id', sa.Integer(), nullable=True),
+    sa.Column('target_series_id', sa.Integer(), nullable=True),
+    sa.Column('target_title_id', sa.Integer(), nullable=True),
     sa.Column('submitted_on', sa.DateTime(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['applicant_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['first_review_unit_id'], ['unit.id'], ),
     sa.ForeignKeyConstraint(['review_unit_id'], ['unit.id'], ),
+    sa.ForeignKeyConstraint(['target_level_id'], ['title_level.id'], ),
+    sa.ForeignKeyConstraint(['target_series_id'], ['title_series.id'], ),
+    sa.ForeignKeyConstraint(['target_title_id'], ['title.id'], ),
+    sa.ForeignKeyConstraint(['top_review_unit_id'], ['unit.id'], ),
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('applicant_id', 'year', name='uq_application_applicant_year')
     )
     with op.batch_alter_table('application', schema=None) as batch_op:
+        batch_op.create_index('ix_application_first_unit', ['first_review_unit_id', 'city_decision'], unique=False)
+        batch_op.create_index('ix_application_id_number', ['applicant_id_number'], unique=False)
         batch_op.create_index('ix_application_review_unit_status', ['review_unit_id', 'status'], unique=False)
+        batch_op.create_index('ix_application_top_unit', ['top_review_unit_id', 'province_decision'], unique=False)
+        batch_op.create_index('ix_application_unit_pinyin', ['unit_id', 'applicant_name_pinyin'], unique=False)
         batch_op.create_index('ix_application_unit_year', ['unit_id', 'year'], unique=False)
 
     op.create_table('profile',
@@ -312,6 +336,50 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['ab_user.id'], ),
     sa.PrimaryKeyConstraint('user_id')
     )
+    op.create_table('summary_certificate',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('is_current', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('stored_path', sa.String(length=255), nullable=False),
+    sa.Column('original_name', sa.String(length=200), nullable=False),
+    sa.Column('content_type', sa.String(length=60), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('uploaded_by_id', sa.Integer(), nullable=False),
+    sa.Column('uploaded_on', sa.DateTime(), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_on', sa.DateTime(), nullable=True),
+    sa.Column('decision_reason', sa.Text(), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], ),
+    sa.ForeignKeyConstraint(['uploaded_by_id'], ['ab_user.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('summary_certificate', schema=None) as batch_op:
+        batch_op.create_index('ix_certificate_unit_year', ['unit_id', 'year', 'is_current'], unique=False)
+
+    op.create_table('certificate_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('certificate_id', sa.Integer(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=False),
+    sa.Column('role', sa.String(length=40), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=True),
+    sa.Column('action', sa.String(length=20), nullable=False),
+    sa.Column('from_status', sa.String(length=20), nullable=True),
+    sa.Column('to_status', sa.String(length=20), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('created_on', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['certificate_id'], ['summary_certificate.id'], ),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('certificate_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_certificate_event_certificate_id'), ['certificate_id'], unique=False)
+
     op.create_table('evidence',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('activity_id', sa.Integer(), nullable=False),
@@ -346,6 +414,7 @@ def upgrade():
     )
     with op.batch_alter_table('review_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_review_event_application_id'), ['application_id'], unique=False)
+        batch_op.create_index('ix_review_event_unit_application', ['unit_id', 'application_id'], unique=False)
 
     # ### end Alembic commands ###
 
@@ -353,6 +422,7 @@ def upgrade():
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table('review_event', schema=None) as batch_op:
+        batch_op.drop_index('ix_review_event_unit_application')
         batch_op.drop_index(batch_op.f('ix_review_event_application_id'))
 
     op.drop_table('review_event')
@@ -360,10 +430,22 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_evidence_activity_id'))
 
     op.drop_table('evidence')
+    with op.batch_alter_table('certificate_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_certificate_event_certificate_id'))
+
+    op.drop_table('certificate_event')
+    with op.batch_alter_table('summary_certificate', schema=None) as batch_op:
+        batch_op.drop_index('ix_certificate_unit_year')
+
+    op.drop_table('summary_certificate')
     op.drop_table('profile')
     with op.batch_alter_table('application', schema=None) as batch_op:
         batch_op.drop_index('ix_application_unit_year')
+        batch_op.drop_index('ix_application_unit_pinyin')
+        batch_op.drop_index('ix_application_top_unit')
         batch_op.drop_index('ix_application_review_unit_status')
+        batch_op.drop_index('ix_application_id_number')
+        batch_op.drop_index('ix_application_first_unit')
 
     op.drop_table('application')
     with op.batch_alter_table('activity', schema=None) as batch_op:

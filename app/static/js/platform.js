@@ -81,3 +81,66 @@
     });
   });
 })();
+
+/* The review list: collapsible filters, select-all, reasons, title cascade. */
+(function () {
+  "use strict";
+
+  document.querySelectorAll("[data-toggle-target]").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      var target = document.getElementById(link.getAttribute("data-toggle-target"));
+      target.style.display = target.style.display === "none" ? "" : "none";
+    });
+  });
+
+  document.querySelectorAll(".select-all").forEach(function (box) {
+    box.addEventListener("change", function () {
+      var table = box.closest("table");
+      table.querySelectorAll("input[name=rows]").forEach(function (row) { row.checked = box.checked; });
+    });
+  });
+
+  // 不合格, 退回 and 驳回 need a reason: ask for it when the box is empty.
+  document.querySelectorAll("button[data-needs-reason]").forEach(function (button) {
+    button.addEventListener("click", function (event) {
+      var form = button.form;
+      var input = form.querySelector("input[name=reason]");
+      if (!input) {
+        input = document.createElement("input");
+        input.type = "hidden";
+        input.name = "reason";
+        form.appendChild(input);
+      }
+      if (!input.value.trim()) {
+        var reason = window.prompt("请填写" + button.textContent.trim() + "的原因");
+        if (reason === null || !reason.trim()) { event.preventDefault(); return; }
+        input.value = reason.trim();
+      }
+    });
+  });
+
+  document.querySelectorAll("[data-cascade=review-titles]").forEach(function (box) {
+    var level = box.querySelector("[data-role=filter-level]");
+    var series = box.querySelector("[data-role=filter-series]");
+    var title = box.querySelector("[data-role=filter-title]");
+    function reload() {
+      var placeholder = title.querySelector("option").textContent;
+      title.innerHTML = "<option value=\"\"></option>";
+      title.querySelector("option").textContent = placeholder;
+      if (!level.value || !series.value) { return; }
+      fetch("/api/choices/titles?level=" + level.value + "&series=" + series.value, { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.json() : []; })
+        .then(function (items) {
+          items.forEach(function (item) {
+            var option = document.createElement("option");
+            option.value = item.id;
+            option.textContent = item.name;
+            title.appendChild(option);
+          });
+        });
+    }
+    level.addEventListener("change", reload);
+    series.addEventListener("change", reload);
+  });
+})();
