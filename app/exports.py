@@ -31,6 +31,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._writer import ALL_TEMP_FILES
 
 from .glossary import Decision
 from .storage import content_disposition
@@ -389,18 +390,24 @@ def _discard_sheet_files(workbook: Workbook) -> None:
     openpyxl 3.1 deletes them only on save or at interpreter exit, so a failed
     export in a long-running server would otherwise leave them on disk.
     """
-    # NOTE: This uses openpyxl 3.1 internals (the worksheet's _writer and its
-    # close and cleanup methods). If they change, files are left until exit.
+    # NOTE: This uses openpyxl 3.1 internals: the worksheet's _rows generator and
+    # _writer, and the module list ALL_TEMP_FILES. If they change, the files stay
+    # until the interpreter exits.
     for ws in workbook.worksheets:
         writer = getattr(ws, "_writer", None)
-        if writer is None:
+        if writer is None or writer.out not in ALL_TEMP_FILES:
             continue
 
         try:
+            # Finish the row generator first, because garbage collection would
+            # otherwise close it later and make it write into the closed file.
+            rows = getattr(ws, "_rows", None)
+            if rows is not None:
+                rows.close()
             writer.close()
             writer.cleanup()
-        except (OSError, ValueError, AttributeError) as error:
-            logger.warning("Failed to delete a temporary sheet file: %s", error)
+        except (OSError, ValueError) as error:
+            logger.warning("Failed to delete temporary sheet file %s: %s", writer.out, error)
 
 
 def write_workbook_tempfile(

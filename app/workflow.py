@@ -218,13 +218,13 @@ def apply(
     stale = [row for row in rows if row.version != seen[row.id]]
     if stale:
         raise Refused(f"{_names(stale)}的申报已被他人处理，请刷新页面后重试")
-    wrong_state = [row for row in rows if row.status not in transition.sources]
-    if wrong_state:
-        raise Refused(f"{_names(wrong_state)}的申报当前状态不能{transition.label}")
     if transition.action == "submit":
         undecided = [row for row in rows if row.decision is None]
         if undecided:
             raise Refused(f"{_names(undecided)}的申报尚未审核（合格或不合格），不能提交")
+    wrong_state = [row for row in rows if row.status not in transition.sources]
+    if wrong_state:
+        raise Refused(f"{_names(wrong_state)}的申报当前状态不能{transition.label}")
 
     now = utc_now()
     statement = (
