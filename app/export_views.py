@@ -37,7 +37,7 @@ def _unit_paths() -> dict[int, str]:
 
 
 def _title_names() -> dict[int, str]:
-    return dict(db.session.execute(select(Title.id, Title.name)).tuples())
+    return {row.id: row.name for row in db.session.execute(select(Title.id, Title.name))}
 
 
 def _method_labels(ruleset: rules.RuleSet) -> dict[str, str]:

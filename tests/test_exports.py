@@ -6,6 +6,7 @@ import os
 import tempfile
 import time
 import tracemalloc
+import zipfile
 from decimal import Decimal
 from urllib.parse import unquote
 
@@ -105,6 +106,14 @@ def test_formula_like_text_not_formula(tmp_path, kind):
         assert cell.value == value
         assert cell.data_type == "s"
         assert cell.quotePrefix is True
+
+
+@pytest.mark.parametrize("value", ["#N/A", "#DIV/0!", "#REF!"])
+def test_error_code_text_not_error(tmp_path, value):
+    ws = write_and_load(tmp_path, text_sheet([value]))["测试"]
+
+    assert ws["A2"].value == value
+    assert ws["A2"].data_type == "s"
 
 
 def test_plain_text_has_no_quote_prefix(tmp_path):
@@ -436,9 +445,11 @@ def test_hour_report_without_rows(tmp_path):
 MEMORY_BUDGET_BYTES = 1024 * 1024
 
 
+# NOTE: tracemalloc makes openpyxl about four times slower. This test took 21 to
+# 33 s on the machine above, depending on its load, so it carries the marker
+# "slow", which "-m 'not slow'" deselects and which pytest.ini does not yet list.
+@pytest.mark.slow
 def test_large_export_memory_bounded(tmp_path):
-    # NOTE: tracemalloc makes openpyxl about four times slower, and this test took
-    # about 21 s on the machine above, most of it in openpyxl's XML writer.
     row_count = 100_000
     produced = 0
 
@@ -464,7 +475,10 @@ def test_large_export_memory_bounded(tmp_path):
     assert produced == row_count
     assert peak < MEMORY_BUDGET_BYTES, f"peak {peak} bytes after {elapsed:.1f} s"
 
-    workbook = load_workbook(path, read_only=True)
-    last_row = list(workbook["大表"].iter_rows(min_row=row_count + 1, values_only=True))
-    workbook.close()
-    assert last_row == [("21040219900101" + "9999", 99.9)]
+    # Reading the sheet XML directly is much faster than openpyxl's reader.
+    with zipfile.ZipFile(path) as archive:
+        sheet_xml = archive.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    last_row = row_count + 1
+    assert sheet_xml.count("<row ") == last_row
+    assert f'<c r="A{last_row}" s="1" t="inlineStr"><is><t>210402199001019999</t>' in sheet_xml
+    assert f'<c r="B{last_row}" s="2" t="n"><v>99.9</v></c></row>' in sheet_xml
