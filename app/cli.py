@@ -12,7 +12,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from . import catalog_data, demo, roles
+from . import catalog_data, demo, demo_applications, roles
 from .extensions import db
 from .models import Subspecialty, Title, TitleLevel, TitleSeries, Unit
 
@@ -133,4 +133,6 @@ def register(app: Flask) -> None:
         click.echo("角色与权限已更新")
         if with_demo:
             for line in demo.create_demo_accounts():
+                click.echo(line)
+            for line in demo_applications.create_demo_applications(demo.DEMO_EMPLOYEE_ID):
                 click.echo(line)

@@ -11,11 +11,11 @@ import logging
 
 from flask import current_app
 from sqlalchemy import select
-from stdnum.cn import ric
 from werkzeug.security import generate_password_hash
 
 from .extensions import db
 from .glossary import RoleName
+from .identity import with_check_character
 from .models import Account, Profile, Subspecialty, Title, TitleLevel, TitleSeries, Unit
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ DEMO_PASSWORD = "Demo@2026ce"
 
 # 210402 is an area code of 抚顺; the check character is computed, not typed.
 _EMPLOYEE_ID_BODY = "21040219900101123"
-DEMO_EMPLOYEE_ID = _EMPLOYEE_ID_BODY + ric.calc_check_digit(_EMPLOYEE_ID_BODY)
+DEMO_EMPLOYEE_ID = with_check_character(_EMPLOYEE_ID_BODY)
 DEMO_EMPLOYEE_MOBILE = "13800000001"
 
 FUSHUN_CODE = "NE-LN-FS"

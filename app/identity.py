@@ -88,6 +88,13 @@ def normalize_id_number(raw: str, today: date | None = None) -> str:
     return number
 
 
+def with_check_character(first_17: str) -> str:
+    """Return the 18-character ID number made of 17 digits and their check character."""
+    if len(first_17) != 17 or not first_17.isdigit():
+        raise ValueError(f"expected 17 digits, got {first_17!r}")
+    return first_17 + _check_character(first_17)
+
+
 def _check_character(first_17: str) -> str:
     """Compute the GB 11643 check character of the first 17 digits.
 

@@ -195,6 +195,9 @@ def record_submission(
     its history of events stays.
     """
     now = now or utc_now()
+    # Everything that may load from the database comes before the new row is
+    # added, so that autoflush cannot insert it half-filled.
+    first, top = review_chain(user.unit)
     assessment = budget.assessment
     snapshot = budget.to_snapshot()
     snapshot["activities"] = activity_snapshot(
@@ -213,7 +216,6 @@ def record_submission(
     else:
         application.version += 1
 
-    first, top = review_chain(user.unit)
     application.unit_id = user.unit_id
     application.first_review_unit_id = first.id
     application.top_review_unit_id = top.id

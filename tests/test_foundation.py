@@ -184,3 +184,27 @@ def test_help_pages(employee_client):
     assert "立即注册" in manual
     assert "90学时" in policy
     assert employee_client.get("/pages/unknown").status_code == 404
+
+
+def test_demo_applications_cover_every_state(app, login_as):
+    from app import demo_applications
+    from app.demo import DEMO_EMPLOYEE_ID
+    from app.models import Application
+
+    with app.app_context():
+        lines = demo_applications.create_demo_applications(DEMO_EMPLOYEE_ID)
+        statuses = set(db.session.scalars(sa.select(Application.status)))
+        finals = set(db.session.scalars(sa.select(Application.final_result)))
+        exceptions = db.session.scalar(
+            sa.select(sa.func.count(Application.id)).where(Application.is_exception.is_(True))
+        )
+        again = demo_applications.create_demo_applications(DEMO_EMPLOYEE_ID)
+
+    assert "40" in lines[0]
+    assert statuses == {"pending", "reviewed", "returned", "completed"}
+    assert finals == {None, "pass", "fail"}
+    assert exceptions == 8
+    assert again == ["演示申报数据已存在"]
+    for username in ("shenyang_reviewer", "dalian_reviewer", "fushun_reviewer", "liaoning_reviewer"):
+        page = login_as(username).get("/review/").get_data(as_text=True)
+        assert page.count("data-application=") >= 1, username
