@@ -6,6 +6,7 @@ tests can build many apps in one process. Nothing is created at import time.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from pathlib import Path
 from typing import Any, Mapping, Optional
@@ -13,8 +14,12 @@ from typing import Any, Mapping, Optional
 from flask import Flask
 
 from .extensions import csrf, db, migrate
+from .ids import IdConverter
 
 log = logging.getLogger(__name__)
+
+# China has one time zone and no daylight saving time.
+BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 
 
 class InsecureConfiguration(RuntimeError):
@@ -26,7 +31,7 @@ def create_app(config_overrides: Optional[Mapping[str, Any]] = None) -> Flask:
     import config as settings_module
     from flask_appbuilder import AppBuilder
 
-    from . import cli, views
+    from . import cli, errors, views
     from .security import PlatformSecurityManager
 
     app = Flask(
@@ -34,6 +39,8 @@ def create_app(config_overrides: Optional[Mapping[str, Any]] = None) -> Flask:
         instance_path=str(settings_module.INSTANCE_DIR),
         instance_relative_config=True,
     )
+    # Registered before any view, so every `<int:...>` route uses it.
+    app.url_map.converters["int"] = IdConverter
     app.config.update(settings_module.load_settings())
     if config_overrides:
         app.config.update(config_overrides)
@@ -59,6 +66,7 @@ def create_app(config_overrides: Optional[Mapping[str, Any]] = None) -> Flask:
         views.register(appbuilder)
 
     cli.register(app)
+    errors.register(app)
     _register_template_helpers(app)
     return app
 
@@ -82,13 +90,35 @@ def _translation_dirs() -> str:
 
 
 def _fab_password_validator(password: str) -> None:
+    """Apply the platform's password policy on FAB's own password forms.
+
+    FAB passes only the password, so the account it is for is found from the
+    request: the username typed on the add-user form, the record being
+    edited (`pk`), or the signed-in user changing their own password.
+    """
+    from flask import g, request
     from flask_appbuilder.exceptions import PasswordComplexityValidationError
 
+    from .extensions import db
+    from .ids import parse_id
     from .identity import check_password
+    from .models import Account
 
-    problems = check_password(password)
+    account = None
+    record_id = parse_id((request.view_args or {}).get("pk") or request.args.get("pk"))
+    if record_id is not None:
+        account = db.session.get(Account, record_id)
+    elif request.endpoint and request.endpoint.startswith("ResetMyPasswordView"):
+        account = g.user if getattr(g.user, "is_authenticated", False) else None
+    username = request.form.get("username") or (account.username if account else None)
+    problems = check_password(
+        password,
+        username=username,
+        id_number=account.id_number if account else None,
+        mobile=account.mobile if account else None,
+    )
     if problems:
-        raise PasswordComplexityValidationError("；".join(problems))
+        raise PasswordComplexityValidationError("".join(problems))
 
 
 def _register_template_helpers(app: Flask) -> None:
@@ -102,7 +132,11 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.template_filter("ymd_hm")
     def format_ymd_hm(value: Any) -> str:
-        return value.strftime("%Y-%m-%d %H:%M") if value else ""
+        """Show a stored UTC time in Beijing time, the platform's users' zone."""
+        if not value:
+            return ""
+        local = value.replace(tzinfo=dt.timezone.utc).astimezone(BEIJING)
+        return local.strftime("%Y-%m-%d %H:%M")
 
     app.jinja_env.filters["mask_id"] = mask_id_number
     app.jinja_env.filters["hours"] = format_decimal

@@ -18,6 +18,7 @@ from .forms import PhotoForm, ProfileForm, RegistrationForm, UnitCascadeForm
 from .glossary import RoleName, UnitLevel
 from .models import Account, Profile, Subspecialty, Title, TitleLevel, TitleSeries, Unit
 from .hours import method_labels
+from .ids import parse_id
 from .profile_rules import check_profile
 from .storage import UploadRejected, delete_stored, open_stored, store_photo
 
@@ -172,7 +173,7 @@ class CatalogueApi(BaseView):
 
     @expose("/units")
     def units(self):
-        parent = request.args.get("parent", type=int)
+        parent = parse_id(request.args.get("parent"))
         if "parent" in request.args and parent is None:
             return jsonify([])
         return jsonify([{"id": u.id, "name": u.name} for u in active_children(parent)])
@@ -180,8 +181,8 @@ class CatalogueApi(BaseView):
     @expose("/titles")
     def titles(self):
         query = select(Title).where(Title.active.is_(True))
-        series_id = request.args.get("series", type=int)
-        level_id = request.args.get("level", type=int)
+        series_id = parse_id(request.args.get("series"))
+        level_id = parse_id(request.args.get("level"))
         if series_id is not None:
             query = query.where(Title.series_id == series_id)
         if level_id is not None:
@@ -194,7 +195,7 @@ class CatalogueApi(BaseView):
 
     @expose("/subspecialties")
     def subspecialties(self):
-        series_id = request.args.get("series", type=int)
+        series_id = parse_id(request.args.get("series"))
         if series_id is None:
             return jsonify([])
         rows = db.session.scalars(

@@ -18,6 +18,7 @@ from .extensions import db
 from .forms import REQUIRED, EvidenceForm
 from .glossary import ApplicationStatus, ScanType
 from .hours import activity_values
+from .ids import parse_id
 from .models import Activity, Application, Evidence
 from .scope import get_owned_or_404, may_see_account
 from .storage import UploadRejected, delete_stored, open_stored, store_upload
@@ -117,7 +118,7 @@ class ActivityView(BaseView):
     def category_list(self, code: str):
         ruleset = rules.load_ruleset()
         category = category_or_404(ruleset, code)
-        year = request.args.get("year", type=int)
+        year = parse_id(request.args.get("year"))
         query = select(Activity).where(
             Activity.owner_id == g.user.id, Activity.category == code
         )
@@ -256,12 +257,31 @@ class ActivityView(BaseView):
 
     @staticmethod
     def _validate(form: FlaskForm, category: rules.Category) -> dict | None:
-        """Validate the common fields and the category's inputs together."""
+        """Validate the common fields and the category's inputs together.
+
+        A record may not be added to, or moved into, a year frozen by an
+        application under review, and a count of days may not exceed the
+        days between the start and end dates.
+        """
         valid = form.validate()
         raw = {spec.name: getattr(form, INPUT_PREFIX + spec.name).data for spec in category.inputs}
         values, errors = rules.validate_inputs(category, raw)
         for name, message in errors.items():
             getattr(form, INPUT_PREFIX + name).errors.append(message)
+        start, end = form.start_date.data, form.end_date.data
+        if start is not None and start.year in locked_years(g.user.id):
+            form.start_date.errors.append(
+                f"{start.year}年的业绩已随申报提交，审核期间不能新增或移入该年度"
+            )
+            valid = False
+        days = values.get("days")
+        if days is not None and start is not None and end is not None:
+            span = (end - start).days + 1
+            if days > span:
+                getattr(form, INPUT_PREFIX + "days").errors.append(
+                    f"天数不能超过开始日期至结束日期的{span}天"
+                )
+                valid = False
         if not valid or errors:
             return None
         return values

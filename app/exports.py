@@ -50,8 +50,8 @@ MAX_SHEET_TITLE_LENGTH = 31
 MAX_CELL_TEXT_LENGTH = 32_767
 
 # A finished workbook stays in memory up to this size and then moves to a file on
-# disk. Spreadsheet XML compresses well, so 8 MB of .xlsx holds tens of thousands of
-# rows.
+# disk. The qualified list with four year columns took about 65 KB per 1,000 rows
+# (measured with openpyxl 3.1.5), so about 120,000 rows fit in 8 MB.
 DEFAULT_SPOOL_BYTES = 8 * 1024 * 1024
 DEFAULT_CHUNK_SIZE = 64 * 1024
 
@@ -61,9 +61,15 @@ DEFAULT_CHUNK_SIZE = 64 * 1024
 # groups.
 _XML_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
-# Excel, LibreOffice and CSV consumers start a formula with any of these.
+# Spreadsheet programs read text that starts with any of these as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 _FORMULA_LEADING_BLANKS = " \t\r\n"
+
+# ECMA-376 (22.4.2.4) stores a character as "_xHHHH_" in cell text, and Excel
+# decodes that on reading. A literal "_xHHHH_" keeps its form only when its first
+# underscore is itself stored as "_x005F_". The lookahead leaves the closing
+# underscore unconsumed, so in "_x0041_x0042_" both openers are escaped.
+_ESCAPE_OPENER_RE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
 
 _SHEET_TITLE_FORBIDDEN_RE = re.compile(r"[/\\?*\[\]:]")
 
@@ -76,7 +82,7 @@ Target = Union[str, "os.PathLike[str]", IO[bytes]]
 
 
 class ColumnKind(str, enum.Enum):
-    """How the cells of a column are written."""
+    """Cell type of a column, which also sets its default number format."""
 
     TEXT = "text"
     """Text with the General number format, so Excel shows it as entered."""
@@ -175,10 +181,10 @@ def _cut_utf16(text: str, limit: int) -> str:
 
 
 def looks_like_formula(text: str) -> bool:
-    """Tell whether a spreadsheet would read ``text`` as the start of a formula.
+    """Tell whether a spreadsheet could read ``text`` as a formula.
 
-    Leading spaces, tabs and line breaks are skipped first, because some programs
-    skip them too.
+    Leading blanks are skipped first, so "  =cmd" and "\t=cmd" count too, because a
+    program that trims cells on import would see the formula.
     """
     return text.lstrip(_FORMULA_LEADING_BLANKS).startswith(FORMULA_PREFIXES)
 
@@ -188,23 +194,29 @@ def text_cell(
 ) -> WriteOnlyCell:
     """Build a write-only cell that stores ``value`` as a string, never a formula.
 
-    openpyxl 3.1 marks a string that starts with "=" as a formula (data type "f").
-    Setting the data type back to "s" makes the writer store the text as an
-    inline string, which Excel, LibreOffice and openpyxl read as text. A value
-    that starts with = + - or @, also after leading blanks, additionally gets the
-    quotePrefix style, which is what Excel records for text typed after an
+    openpyxl 3.1 marks a string that starts with "=" as a formula (data type "f")
+    and one such as "#N/A" as an error value (data type "e"). Setting the data
+    type back to "s" makes its writer store the text as an inline string
+    (t="inlineStr"), a cell type that contains text only. openpyxl reads it back as
+    the same string with data type "s".
+
+    A value that starts with = + - or @, also after leading blanks, also gets the
+    quotePrefix style. Excel records that style for text typed after an
     apostrophe, so editing the cell in Excel keeps it text. The apostrophe is not
     part of the value.
+
+    Text shaped like "_xHHHH_" is stored as "_x005F_xHHHH_", so Excel shows it
+    unchanged. openpyxl 3.1 does not decode this escape in inline strings and
+    reads such text back in its stored form.
     """
     text = _display_text(value)[:MAX_CELL_TEXT_LENGTH]
+    text = _ESCAPE_OPENER_RE.sub("_x005F_", text)
     cell = WriteOnlyCell(ws, value=text)
     cell.data_type = "s"
     cell.number_format = number_format
     if looks_like_formula(text):
         cell.quotePrefix = True
 
-    # NOTE: Excel decodes "_xHHHH_" in cell text as the character U+HHHH, and
-    # openpyxl 3.1 writes such text unescaped, so Excel shows "_x0041_" as "A".
     return cell
 
 
@@ -230,7 +242,8 @@ def _display_text(value: Any) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
 
-    if isinstance(value, (dt.date, dt.datetime)):
+    # A datetime is a date too, and keeps its time in ISO format.
+    if isinstance(value, dt.date):
         return value.isoformat()
 
     return safe_text(value)
@@ -239,8 +252,9 @@ def _display_text(value: Any) -> str:
 def number_value(value: Any) -> int | float | Decimal | None:
     """Check a value for a number cell and return it, or None for a blank cell.
 
-    A Decimal stays a Decimal, because openpyxl writes ``str(value)`` and so keeps
-    the exact digits of a credit-hour figure. A numeric string becomes a Decimal.
+    A numeric string becomes a Decimal. openpyxl 3.1 writes every number with 16
+    significant digits ("%.16g"), so Decimal("9.8") is stored as 9.800000000000001,
+    which Excel and Python read as the same double as 9.8.
     Raises ValueError for text that is not a number or for NaN and infinity, and
     TypeError for a bool or another type.
     """
@@ -315,7 +329,9 @@ def _data_cell(ws: WriteOnlyWorksheet, column: Column, value: Any) -> WriteOnlyC
     return cell
 
 
-def _text_line(ws: WriteOnlyWorksheet, values: Sequence[Any], font: Font | None):
+def _text_line(
+    ws: WriteOnlyWorksheet, values: Sequence[Any], font: Font | None
+) -> list[WriteOnlyCell]:
     cells = []
     for value in values:
         cell = text_cell(ws, value)
@@ -407,7 +423,9 @@ def _discard_sheet_files(workbook: Workbook) -> None:
             writer.close()
             writer.cleanup()
         except (OSError, ValueError) as error:
-            logger.warning("Failed to delete temporary sheet file %s: %s", writer.out, error)
+            logger.warning(
+                "Failed to delete temporary sheet file %s: %s", writer.out, error
+            )
 
 
 def write_workbook_tempfile(
@@ -459,7 +477,9 @@ class _FileChunks:
         self._file.close()
 
 
-def stream_file(file: IO[bytes], chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[bytes]:
+def stream_file(
+    file: IO[bytes], chunk_size: int = DEFAULT_CHUNK_SIZE
+) -> Iterator[bytes]:
     """Yield the bytes of a finished file from its start, then close the file.
 
     The file is also closed when the consumer stops early and calls close(), as
@@ -483,16 +503,22 @@ def attachment_header(filename: str) -> str:
     return content_disposition(filename)
 
 
-# The review screens' exports. Each row is a mapping (or an object with the same
-# attributes) that contains these keys, all display text unless stated:
-#   name, id_number, mobile, unit_path (the full unit path, e.g. "省公司/市公司/部门"),
-#   year (application year, int), method (申报方式 label), current_level
-#   (现职称等级), target_title (拟申报职称), year_hours (a mapping from year, as int
-#   or str, to hours; a year that is absent is left blank), total_hours,
-#   is_exception (bool, 破格 if true), decision (this level's 审核结果) and
-#   final_result (None while the top level has not decided).
-# hour_report also reads compliant (bool, whether the hours meet the requirement).
-# A decision is a glossary Decision, its code ("pass"/"fail") or its label.
+# The review screens' exports. Each row is a mapping, or an object with the same
+# attributes, with these keys. Values are display text unless stated otherwise.
+#   name, id_number, mobile
+#   unit_path       the full unit path, e.g. "省公司 / 市公司 / 部门"
+#   year            the application year, an int
+#   method          the label of the application method (申报方式)
+#   current_level   现职称等级
+#   target_title    拟申报职称
+#   year_hours      a mapping from year (int or str) to hours. An absent year is
+#                   left blank.
+#   total_hours     a number
+#   is_exception    a bool, shown as 破格 if true and 正常 if false
+#   decision        this level's decision (审核结果)
+#   final_result    the top level's decision, None until it decides
+#   compliant       a bool, whether the hours meet the requirement (hour_report)
+# A decision is a glossary Decision, its code ("pass" or "fail") or its label.
 
 QUALIFIED_SHEET_TITLE = "审核合格人员"
 _HOURS_FORMAT = "0.0"
@@ -604,7 +630,7 @@ def hour_report(
 ) -> Sheet:
     """Build a unit's credit-hour report (学时报表) for one application year.
 
-    Row 1 holds the title in its first cell, because write-only mode cannot merge
+    Row 1 contains the title in its first cell, because write-only mode cannot merge
     cells. A blank row and the header follow, then one row per application, and
     after two blank rows a line for the unit's seal, the signature and the date.
     ``rows`` keep the order given.

@@ -19,6 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from .ids import parse_id
 from .identity import (
     PASSWORD_RULE_TEXT,
     InvalidValue,
@@ -31,12 +32,7 @@ REQUIRED = "此项为必填项"
 
 
 def _optional_int(value: object) -> int | None:
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
+    return parse_id(value)
 
 
 class IdNumberField(StringField):
@@ -103,7 +99,7 @@ class RegistrationForm(UnitCascadeForm):
             field.data or "", id_number=id_number, mobile=mobile
         )
         if problems:
-            raise ValidationError("；".join(problems))
+            raise ValidationError("".join(problems))
 
     def validate_password_confirm(self, field: PasswordField) -> None:
         if field.data != self.password.data:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sa_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .glossary import ApplicationStatus, UnitLevel
@@ -337,8 +338,12 @@ class Application(Model):
         DateTime, nullable=False, default=utc_now
     )
     # Incremented by every state change; a change is an UPDATE ... WHERE
-    # version = :seen, so two concurrent writers cannot both succeed.
+    # version = :seen, so two concurrent writers cannot both succeed. The
+    # ORM does this itself for resubmissions (version_id_col), the workflow
+    # in its own UPDATE statements.
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
 
     applicant: Mapped[Account] = relationship(foreign_keys=[applicant_id])
     unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
@@ -443,7 +448,18 @@ class SummaryCertificate(Model):
     uploaded_by: Mapped[Account] = relationship(foreign_keys=[uploaded_by_id])
     decided_by: Mapped[Optional[Account]] = relationship(foreign_keys=[decided_by_id])
 
-    __table_args__ = (Index("ix_certificate_unit_year", "unit_id", "year", "is_current"),)
+    __table_args__ = (
+        Index("ix_certificate_unit_year", "unit_id", "year", "is_current"),
+        # At most one current certificate per unit and year.
+        Index(
+            "uq_certificate_current",
+            "unit_id",
+            "year",
+            unique=True,
+            sqlite_where=sa_text("is_current"),
+            postgresql_where=sa_text("is_current"),
+        ),
+    )
 
 
 class CertificateEvent(Model):

@@ -13,6 +13,7 @@ from typing import Mapping, Optional
 from sqlalchemy import Select, and_, exists, func, select, true
 
 from .extensions import db
+from .ids import parse_id
 from .glossary import ApplicationStatus, Decision, UnitLevel
 from .models import Account, Application, ReviewEvent, Unit
 from .scope import applications_condition, sees_everything
@@ -69,10 +70,7 @@ LIST_COLUMNS = (
 
 
 def _int(value: Optional[str]) -> Optional[int]:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
+    return parse_id(value)
 
 
 @dataclass

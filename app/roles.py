@@ -58,9 +58,19 @@ VIEWER = COMMON + [
     ("can_report", "ExportView"),
     ("menu_access", "审核管理"),
     ("menu_access", "学时折算审核"),
+    # The talent centre decides the summary certificates of province-level
+    # units. app.certificates checks which units each decider may act on.
+    ("can_list", "CertificateView"),
+    ("can_download", "CertificateView"),
+    ("can_review", "CertificateView"),
+    ("can_decide", "CertificateView"),
+    ("menu_access", "认定汇总证明"),
 ]
 
-REVIEWER = VIEWER + [("can_action", "ReviewView")]
+REVIEWER = VIEWER + [
+    ("can_action", "ReviewView"),
+    ("can_upload", "CertificateView"),
+]
 
 ROLE_PERMISSIONS = {
     RoleName.EMPLOYEE: EMPLOYEE,

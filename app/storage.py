@@ -192,11 +192,27 @@ def _write_atomically(root: Path, data: bytes, kind: str) -> str:
     return relative.as_posix()
 
 
+def name_for_kind(original_name: str, kind: str) -> str:
+    """Give a cleaned file name the extension of its detected kind.
+
+    The name is shown and used on download, so a PDF uploaded as "证书.exe"
+    is kept as "证书.pdf" rather than offered as an executable.
+    """
+    name = clean_original_name(original_name)
+    extension = KIND_EXTENSIONS[kind]
+    accepted = {extension, ".jpeg"} if kind == "jpeg" else {extension}
+    stem, dot, current = name.rpartition(".")
+    if dot and f".{current.lower()}" in accepted:
+        return name
+    base = stem if dot and stem else name
+    return base[: MAX_ORIGINAL_NAME_LENGTH - len(extension)] + extension
+
+
 def _store_bytes(root: Path, data: bytes, kind: str, original_name: str) -> StoredFile:
     relative_path = _write_atomically(root, data, kind)
     stored = StoredFile(
         relative_path=relative_path,
-        original_name=clean_original_name(original_name),
+        original_name=name_for_kind(original_name, kind),
         content_type=KIND_CONTENT_TYPES[kind],
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),

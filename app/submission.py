@@ -15,6 +15,8 @@ from typing import Optional
 
 from pypinyin import lazy_pinyin
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from . import rules
 from .catalog_data import REVIEWING_KINDS
@@ -26,6 +28,14 @@ from .models import Account, Activity, Application, Profile, ReviewEvent, Unit, 
 log = logging.getLogger(__name__)
 
 MIN_REASON_LENGTH = 10
+
+
+class AlreadySubmitted(Exception):
+    """The year's application was submitted by a concurrent request."""
+
+    def __init__(self, year: int) -> None:
+        super().__init__(year)
+        self.message = f"{year}年的申报已提交，正在审核中"
 
 
 @dataclass
@@ -213,8 +223,6 @@ def record_submission(
     if application is None:
         application = Application(applicant_id=user.id, year=budget.application_year)
         db.session.add(application)
-    else:
-        application.version += 1
 
     application.unit_id = user.unit_id
     application.first_review_unit_id = first.id
@@ -249,7 +257,12 @@ def record_submission(
     application.title_level_name = profile.current_level.name if profile.current_level else None
     application.submitted_on = now
 
-    db.session.flush()
+    try:
+        db.session.flush()
+    except (IntegrityError, StaleDataError):
+        # Another request (a double click) submitted the same year first.
+        db.session.rollback()
+        raise AlreadySubmitted(budget.application_year) from None
     db.session.add(
         ReviewEvent(
             application_id=application.id,

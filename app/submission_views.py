@@ -16,6 +16,7 @@ from .models import Application, Profile
 from .scope import applications_condition
 from .storage import UploadRejected, delete_stored, open_stored, store_upload
 from .submission import (
+    AlreadySubmitted,
     ExceptionClaim,
     check_submission,
     open_application,
@@ -62,9 +63,11 @@ class SubmissionView(BaseView):
 
         if request.method == "GET":
             check = check_submission(user, profile, budget, None, None, False)
+            # Only the reasons that block the page are shown before an attempt.
+            check.errors = {"form": check.errors["form"]} if "form" in check.errors else {}
             return self._render(form, budget, check)
 
-        form.validate()
+        form_valid = form.validate()
         upload = form.exception_scan.data
         has_scan = bool(upload and upload.filename)
         check = check_submission(
@@ -75,7 +78,7 @@ class SubmissionView(BaseView):
             form.exception_reason.data,
             has_scan,
         )
-        if not check.ok:
+        if not check.ok or (check.needs_exception and not form_valid):
             return self._render(form, budget, check)
 
         claim = None
@@ -85,10 +88,13 @@ class SubmissionView(BaseView):
                 return self._render(form, budget, check)
         try:
             record_submission(user, profile, budget, claim)
+        except AlreadySubmitted as error:
+            self._discard(claim)
+            flash(error.message, "warning")
+            return redirect(url_for("HomeView.index"))
         except Exception:
             db.session.rollback()
-            if claim is not None and claim.scan_path:
-                delete_stored(Path(current_app.config["UPLOAD_FOLDER"]), claim.scan_path)
+            self._discard(claim)
             raise
         if claim is not None:
             flash("已按破格提交，等待单位审核", "success")
@@ -114,6 +120,11 @@ class SubmissionView(BaseView):
             as_attachment=True,
             download_name=application.exception_scan_name,
         )
+
+    @staticmethod
+    def _discard(claim: ExceptionClaim | None) -> None:
+        if claim is not None and claim.scan_path:
+            delete_stored(Path(current_app.config["UPLOAD_FOLDER"]), claim.scan_path)
 
     def _store_claim(self, form: SubmissionForm, check) -> ExceptionClaim | None:
         upload = form.exception_scan.data

@@ -52,6 +52,7 @@ def register(appbuilder) -> None:
     """Add every view and menu entry of the platform to `appbuilder`."""
     from .account_views import CatalogueApi, PhotoView, ProfileView, RegisterView
     from .activity_views import ActivityView, EvidenceView
+    from .certificate_views import CertificateView
     from .pages import PageView
     from .export_views import ExportView
     from .review_views import ReviewView
@@ -88,6 +89,13 @@ def register(appbuilder) -> None:
         icon="fa-check-square",
         category="审核管理",
         category_label="审核管理",
+    )
+    appbuilder.add_view_no_menu(CertificateView())
+    appbuilder.add_link(
+        "认定汇总证明",
+        href="/certificates/",
+        icon="fa-certificate",
+        category="审核管理",
     )
     page_view = PageView()
     appbuilder.add_view_no_menu(page_view)

@@ -35,7 +35,7 @@ CATEGORY_CASES = [
     ("research_project", {"in_level": "national", "in_rank": "1"}, "64"),
     ("research_project", {"in_level": "provincial", "in_rank": "3"}, "40"),
     ("qualification_exam", {"in_exams_passed": "1"}, "40"),
-    ("training_abroad", {"in_days": "5", "in_destination": "德国"}, "30"),
+    ("training_abroad", {"in_days": "5", "in_destination": "德国", "end_date": "2025-03-16"}, "30"),
     ("patent", {"in_patent_type": "invention", "in_rank": "1"}, None),
     ("standard", {"in_level": "national", "in_rank": "1"}, None),
     ("award", {"in_level": "provincial", "in_rank": "1"}, None),
@@ -150,12 +150,12 @@ def test_edit_and_delete(app, employee_client):
 
     response = employee_client.post(
         f"/activities/{activity.id}/edit",
-        data=activity_form(in_days="4", name="改后的培训"),
+        data=activity_form(in_days="3", name="改后的培训"),
     )
     assert response.status_code == 302
     changed = only_activity(app)
     assert changed.name == "改后的培训"
-    assert changed.inputs["days"] == "4"
+    assert changed.inputs["days"] == "3"
 
     response = employee_client.post(f"/activities/{activity.id}/delete")
     assert response.status_code == 302
@@ -306,3 +306,48 @@ def test_anonymous_cannot_download(app, employee_client):
     response = anonymous.get(f"/evidence/{evidence.id}/download")
     assert response.status_code == 302
     assert "/login/" in response.location
+
+
+def test_days_limited_by_dates(app, employee_client):
+    response = add_activity(employee_client, "face_to_face_training", in_days="4")
+
+    assert "天数不能超过开始日期至结束日期的3天" in response.get_data(as_text=True)
+    assert count_activities(app) == 0
+
+
+def test_evidence_name_takes_detected_extension(app, employee_client):
+    add_activity(employee_client, "paper", in_author_role="first")
+    activity = only_activity(app)
+
+    upload(employee_client, activity.id, PDF_BYTES, "证书.exe")
+
+    [evidence] = evidence_rows(app)
+    assert evidence.original_name == "证书.pdf"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/activities/99999999999999999999999/edit",
+        "/evidence/99999999999999999999999/download",
+        "/review/99999999999999999999999",
+        "/budget/applications/99999999999999999999999/scan",
+    ],
+)
+def test_huge_ids_are_404(employee_client, url):
+    assert employee_client.get(url).status_code == 404
+
+
+def test_huge_query_values_ignored(employee_client):
+    huge = "99999999999999999999999"
+    assert employee_client.get(f"/api/choices/units?parent={huge}").get_json() == []
+    assert employee_client.get(f"/api/choices/titles?level={huge}").status_code == 200
+    assert employee_client.get(f"/activities/paper/?year={huge}").status_code == 200
+
+
+def test_error_pages_are_chinese(employee_client):
+    response = employee_client.get("/no/such/page")
+
+    assert response.status_code == 404
+    assert "页面或记录不存在" in response.get_data(as_text=True)
+    assert response.headers["X-Content-Type-Options"] == "nosniff"

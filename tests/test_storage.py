@@ -235,7 +235,7 @@ def test_photo_scaled_down_to_jpeg(root):
 
     assert stored.relative_path.endswith(".jpg")
     assert stored.content_type == "image/jpeg"
-    assert stored.original_name == "照片.png"
+    assert stored.original_name == "照片.jpg"
     with open_stored(root, stored.relative_path) as handle:
         data = handle.read()
     assert stored.size == len(data)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 22:31:34.721244
+Create Date: 2026-12-03 22:53:56.240813
 
 """
 from alembic import op
@@ -360,6 +360,7 @@ def upgrade():
     )
     with op.batch_alter_table('summary_certificate', schema=None) as batch_op:
         batch_op.create_index('ix_certificate_unit_year', ['unit_id', 'year', 'is_current'], unique=False)
+        batch_op.create_index('uq_certificate_current', ['unit_id', 'year'], unique=True, sqlite_where=sa.text('is_current'), postgresql_where=sa.text('is_current'))
 
     op.create_table('certificate_event',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -435,6 +436,7 @@ def downgrade():
 
     op.drop_table('certificate_event')
     with op.batch_alter_table('summary_certificate', schema=None) as batch_op:
+        batch_op.drop_index('uq_certificate_current', sqlite_where=sa.text('is_current'), postgresql_where=sa.text('is_current'))
         batch_op.drop_index('ix_certificate_unit_year')
 
     op.drop_table('summary_certificate')
