@@ -192,9 +192,6 @@ def apply(
         raise Refused(f"{transition.label}需要填写原因")
     if reason is not None and len(reason) > MAX_REASON_LENGTH:
         raise Refused(f"原因不能超过{MAX_REASON_LENGTH}个字")
-    level = acting_level(actor)
-    decision, _ = decision_columns(level)
-
     ids = [identifier for identifier, _ in pairs]
     rows = db.session.execute(
         select(
@@ -205,11 +202,16 @@ def apply(
             Application.review_unit_id,
             Application.first_review_unit_id,
             Application.top_review_unit_id,
-            decision.label("decision"),
+            Application.city_decision,
+            Application.province_decision,
         ).where(Application.id.in_(ids), applications_condition(actor))
     ).all()
+    # Scope comes first: an id the actor may not see is "not found" whatever
+    # else is wrong with the request.
     if len(rows) != len(ids):
         raise NotFound()
+    level = acting_level(actor)
+    decision, _ = decision_columns(level)
 
     seen = dict(pairs)
     elsewhere = [row for row in rows if row.review_unit_id != actor.unit_id]
@@ -219,7 +221,7 @@ def apply(
     if stale:
         raise Refused(f"{_names(stale)}的申报已被他人处理，请刷新页面后重试")
     if transition.action == "submit":
-        undecided = [row for row in rows if row.decision is None]
+        undecided = [row for row in rows if getattr(row, decision.key) is None]
         if undecided:
             raise Refused(f"{_names(undecided)}的申报尚未审核（合格或不合格），不能提交")
     wrong_state = [row for row in rows if row.status not in transition.sources]
