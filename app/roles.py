@@ -26,6 +26,8 @@ COMMON = [
     ("menu_access", "帮助"),
     ("menu_access", "操作手册"),
     ("menu_access", "相关政策"),
+    ("menu_access", "修改密码"),
+    ("menu_access", "退出系统"),
 ]
 
 EMPLOYEE = COMMON + [

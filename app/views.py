@@ -97,6 +97,9 @@ def register(appbuilder) -> None:
         icon="fa-certificate",
         category="审核管理",
     )
+    # The manual's header links, for every role.
+    appbuilder.add_link("修改密码", href="/resetmypassword/form", icon="fa-key")
+    appbuilder.add_link("退出系统", href="/logout/", icon="fa-sign-out")
     page_view = PageView()
     appbuilder.add_view_no_menu(page_view)
     appbuilder.add_link(

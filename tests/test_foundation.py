@@ -208,3 +208,46 @@ def test_demo_applications_cover_every_state(app, login_as):
     for username in ("shenyang_reviewer", "dalian_reviewer", "fushun_reviewer", "liaoning_reviewer"):
         page = login_as(username).get("/review/").get_data(as_text=True)
         assert page.count("data-application=") >= 1, username
+
+
+@pytest.mark.parametrize(
+    "username",
+    [DEMO_EMPLOYEE_ID, "fushun_reviewer", "liaoning_reviewer", "talent_admin", "superadmin"],
+)
+def test_change_password_and_logout(app, login_as, username):
+    client = login_as(username)
+    home = client.get("/", follow_redirects=True).get_data(as_text=True)
+    assert "修改密码" in home
+    assert "退出系统" in home
+
+    form = client.get("/resetmypassword/form")
+    assert form.status_code == 200
+    weak = client.post(
+        "/resetmypassword/form", data={"password": "short", "conf_password": "short"}
+    )
+    assert weak.status_code == 200
+    assert "密码太短" in weak.get_data(as_text=True)
+    changed = client.post(
+        "/resetmypassword/form",
+        data={"password": "Xin-Mima2026", "conf_password": "Xin-Mima2026"},
+    )
+    assert changed.status_code == 302
+
+    client.get("/logout/")
+    assert client.get("/").status_code == 302
+    again = app.test_client()
+    response = again.post("/login/", data={"username": username, "password": "Xin-Mima2026"})
+    assert response.status_code == 302
+    assert again.get("/", follow_redirects=True).status_code == 200
+
+
+def test_password_policy_on_fab_form_checks_identity(app, login_as):
+    client = login_as(DEMO_EMPLOYEE_ID)
+    password = DEMO_EMPLOYEE_ID + "Ab!"
+
+    response = client.post(
+        "/resetmypassword/form", data={"password": password, "conf_password": password}
+    )
+
+    assert response.status_code == 200
+    assert "身份证号" in response.get_data(as_text=True)
