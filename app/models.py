@@ -484,3 +484,92 @@ class CertificateEvent(Model):
 
     certificate: Mapped[SummaryCertificate] = relationship()
     actor: Mapped[Account] = relationship()
+
+
+class RuleSetVersion(Model):
+    """A published or draft rule set of one policy year, stored as its JSON data.
+
+    Publishing a change adds a new row; an application keeps the label of the
+    version it was submitted with, and drafts are computed with the newest
+    published version of their year.
+    """
+
+    __tablename__ = "ruleset_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    policy_year: Mapped[int] = mapped_column(Integer, nullable=False)
+    number: Mapped[int] = mapped_column(Integer, nullable=False)
+    label: Mapped[str] = mapped_column(String(20), unique=True, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="draft")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    note: Mapped[Optional[str]] = mapped_column(String(500))
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"))
+    created_on: Mapped[dt.datetime] = mapped_column(
+        DateTime, nullable=False, default=utc_now
+    )
+    published_on: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+
+    created_by: Mapped[Optional[Account]] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("policy_year", "number", name="uq_ruleset_year_number"),
+        Index("ix_ruleset_year_status", "policy_year", "status"),
+    )
+
+
+class SubmissionWindow(Model):
+    """The dates between which employees may submit their application of a year."""
+
+    __tablename__ = "submission_window"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True, nullable=False)
+    opens_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    closes_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+
+
+class HelpPage(Model):
+    """An editable help page (操作手册, 相关政策) written in Markdown."""
+
+    __tablename__ = "help_page"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
+    title: Mapped[str] = mapped_column(String(60), nullable=False)
+    markdown: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    changed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"))
+    changed_on: Mapped[dt.datetime] = mapped_column(
+        DateTime, nullable=False, default=utc_now, onupdate=utc_now
+    )
+
+
+class AuditEntry(Model):
+    """One entry of the audit log: who did what to which record, and when.
+
+    Entries are only ever inserted; the ORM refuses updates and deletes.
+    """
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_on: Mapped[dt.datetime] = mapped_column(
+        DateTime, nullable=False, default=utc_now, index=True
+    )
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"))
+    actor_name: Mapped[str] = mapped_column(String(128), nullable=False, default="")
+    # The unit the change concerns, for filtering and for reviewers' scope.
+    unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("unit.id"))
+    action: Mapped[str] = mapped_column(String(40), nullable=False)
+    target_type: Mapped[str] = mapped_column(String(40), nullable=False)
+    target_id: Mapped[Optional[str]] = mapped_column(String(40))
+    summary: Mapped[str] = mapped_column(Text, nullable=False)
+    details: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+
+    actor: Mapped[Optional[Account]] = relationship()
+    unit: Mapped[Optional[Unit]] = relationship()
+
+    __table_args__ = (
+        Index("ix_audit_actor", "actor_id", "created_on"),
+        Index("ix_audit_unit", "unit_id", "created_on"),
+        Index("ix_audit_action", "action", "created_on"),
+    )

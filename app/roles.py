@@ -82,6 +82,17 @@ ROLE_PERMISSIONS = {
 }
 
 
+def module_permissions() -> dict[str, list[tuple[str, str]]]:
+    """Collect the permissions that the administration modules declare per role."""
+    from . import admin_accounts, admin_catalogue, admin_rules, audit_views
+
+    merged: dict[str, list[tuple[str, str]]] = {}
+    for module in (admin_accounts, admin_catalogue, admin_rules, audit_views):
+        for role_name, permissions in module.PERMISSIONS.items():
+            merged.setdefault(role_name, []).extend(permissions)
+    return merged
+
+
 def seed_roles() -> None:
     """Write FAB's permissions, create the roles and add any missing permissions."""
     appbuilder = current_app.appbuilder
@@ -91,7 +102,9 @@ def seed_roles() -> None:
     security.add_role(current_app.config["AUTH_ROLE_ADMIN"])
     security.add_role(current_app.config["AUTH_ROLE_PUBLIC"])
     appbuilder.add_permissions(update_perms=True)
-    for role_name, permissions in ROLE_PERMISSIONS.items():
+    extra = module_permissions()
+    for role_name in ROLE_PERMISSIONS.keys() | extra.keys():
+        permissions = ROLE_PERMISSIONS.get(role_name, []) + extra.get(role_name, [])
         role = security.find_role(role_name) or security.add_role(role_name)
         for permission_name, view_name in permissions:
             permission_view = security.find_permission_view_menu(

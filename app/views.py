@@ -97,6 +97,11 @@ def register(appbuilder) -> None:
         icon="fa-certificate",
         category="审核管理",
     )
+    from . import admin_accounts, admin_catalogue, admin_rules, audit_views
+
+    for module in (admin_accounts, admin_catalogue, admin_rules, audit_views):
+        module.register(appbuilder)
+
     # The manual's header links, for every role.
     appbuilder.add_link("修改密码", href="/resetmypassword/form", icon="fa-key")
     appbuilder.add_link("退出系统", href="/logout/", icon="fa-sign-out")

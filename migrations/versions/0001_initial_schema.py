@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 22:53:56.240813
+Create Date: 2026-12-03 23:01:26.365517
 
 """
 from alembic import op
@@ -56,6 +56,14 @@ def upgrade():
     sa.Column('name', sa.String(length=250), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('name')
+    )
+    op.create_table('submission_window',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('opens_on', sa.Date(), nullable=False),
+    sa.Column('closes_on', sa.Date(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('year')
     )
     op.create_table('title_level',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -314,6 +322,38 @@ def upgrade():
         batch_op.create_index('ix_application_unit_pinyin', ['unit_id', 'applicant_name_pinyin'], unique=False)
         batch_op.create_index('ix_application_unit_year', ['unit_id', 'year'], unique=False)
 
+    op.create_table('audit_entry',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('created_on', sa.DateTime(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('actor_name', sa.String(length=128), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=True),
+    sa.Column('action', sa.String(length=40), nullable=False),
+    sa.Column('target_type', sa.String(length=40), nullable=False),
+    sa.Column('target_id', sa.String(length=40), nullable=True),
+    sa.Column('summary', sa.Text(), nullable=False),
+    sa.Column('details', sa.JSON(), nullable=True),
+    sa.ForeignKeyConstraint(['actor_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('audit_entry', schema=None) as batch_op:
+        batch_op.create_index('ix_audit_action', ['action', 'created_on'], unique=False)
+        batch_op.create_index('ix_audit_actor', ['actor_id', 'created_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_entry_created_on'), ['created_on'], unique=False)
+        batch_op.create_index('ix_audit_unit', ['unit_id', 'created_on'], unique=False)
+
+    op.create_table('help_page',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('slug', sa.String(length=40), nullable=False),
+    sa.Column('title', sa.String(length=60), nullable=False),
+    sa.Column('markdown', sa.Text(), nullable=False),
+    sa.Column('changed_by_id', sa.Integer(), nullable=True),
+    sa.Column('changed_on', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['changed_by_id'], ['ab_user.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('slug')
+    )
     op.create_table('profile',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('current_level_id', sa.Integer(), nullable=True),
@@ -336,6 +376,25 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['ab_user.id'], ),
     sa.PrimaryKeyConstraint('user_id')
     )
+    op.create_table('ruleset_version',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('policy_year', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('label', sa.String(length=20), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_on', sa.DateTime(), nullable=False),
+    sa.Column('published_on', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['ab_user.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('label'),
+    sa.UniqueConstraint('policy_year', 'number', name='uq_ruleset_year_number')
+    )
+    with op.batch_alter_table('ruleset_version', schema=None) as batch_op:
+        batch_op.create_index('ix_ruleset_year_status', ['policy_year', 'status'], unique=False)
+
     op.create_table('summary_certificate',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
@@ -440,7 +499,19 @@ def downgrade():
         batch_op.drop_index('ix_certificate_unit_year')
 
     op.drop_table('summary_certificate')
+    with op.batch_alter_table('ruleset_version', schema=None) as batch_op:
+        batch_op.drop_index('ix_ruleset_year_status')
+
+    op.drop_table('ruleset_version')
     op.drop_table('profile')
+    op.drop_table('help_page')
+    with op.batch_alter_table('audit_entry', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_unit')
+        batch_op.drop_index(batch_op.f('ix_audit_entry_created_on'))
+        batch_op.drop_index('ix_audit_actor')
+        batch_op.drop_index('ix_audit_action')
+
+    op.drop_table('audit_entry')
     with op.batch_alter_table('application', schema=None) as batch_op:
         batch_op.drop_index('ix_application_unit_year')
         batch_op.drop_index('ix_application_unit_pinyin')
@@ -494,6 +565,7 @@ def downgrade():
     op.drop_table('unit')
     op.drop_table('title_series')
     op.drop_table('title_level')
+    op.drop_table('submission_window')
     op.drop_table('ab_view_menu')
     op.drop_table('ab_role')
     op.drop_table('ab_register_user')
