@@ -6,7 +6,7 @@ FLASK := $(PY) -m flask --app run
 INSTANCE ?= instance
 SECRET_FILE := $(INSTANCE)/secret_key
 
-.PHONY: install translations migrate setup run test clean
+.PHONY: install translations migrate setup run test test-postgres clean
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ run: setup
 
 test: install
 	$(PY) -m pytest
+
+# The same suite on PostgreSQL: one database per test, cloned from a template
+# that the fixtures create and drop.
+TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+test-postgres: install
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest
 
 clean:
 	rm -rf $(VENV) .pytest_cache
