@@ -77,7 +77,27 @@ def load_settings() -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
-        "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", False),
+        # Flask-Limiter counts failed logins (app.security). memory:// counts
+        # per process; with several app servers set redis://host:6379/N, so
+        # that a failure on one server counts on all of them.
+        "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "ce-platform"),
+        # A moving window, so that failures cannot be doubled at a window edge.
+        "RATELIMIT_STRATEGY": os.environ.get("RATELIMIT_STRATEGY", "moving-window"),
+        # While Redis is unreachable, count in each process instead of failing
+        # every login.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": _env_bool(
+            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True
+        ),
+        # Failed logins allowed, as Flask-Limiter rate strings: per account
+        # (the username that the typed ID-card or mobile number resolves to)
+        # and per client address.
+        "LOGIN_RATE_LIMIT_PER_ACCOUNT": os.environ.get(
+            "LOGIN_RATE_LIMIT_PER_ACCOUNT", "5 per 5 minutes"
+        ),
+        "LOGIN_RATE_LIMIT_PER_ADDRESS": os.environ.get(
+            "LOGIN_RATE_LIMIT_PER_ADDRESS", "20 per minute"
+        ),
         "FAB_PASSWORD_HASH_METHOD": "scrypt",
     }

@@ -161,6 +161,17 @@ def _register_template_helpers(app: Flask) -> None:
         return transition.label if transition else action
 
     @app.template_global()
+    def status_label(code: str | None) -> str:
+        from .glossary import ApplicationStatus
+
+        if code is None:
+            return "未提交"
+        try:
+            return ApplicationStatus(code).label
+        except ValueError:
+            return code
+
+    @app.template_global()
     def scan_label(code: str) -> str:
         try:
             return ScanType(code).label

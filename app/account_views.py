@@ -12,14 +12,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
-from . import rules
 from .extensions import db
 from .forms import PhotoForm, ProfileForm, RegistrationForm, UnitCascadeForm
-from .glossary import RoleName, UnitLevel
-from .models import Account, Profile, Subspecialty, Title, TitleLevel, TitleSeries, Unit
+from .glossary import ApplicationStatus, RoleName, UnitLevel
+from .models import Account, Application, Profile, Subspecialty, Title, TitleLevel, TitleSeries, Unit
 from .hours import method_labels
 from .ids import parse_id
 from .profile_rules import check_profile
+from .ruleset_store import current_ruleset
 from .storage import UploadRejected, delete_stored, open_stored, store_photo
 
 log = logging.getLogger(__name__)
@@ -231,7 +231,7 @@ class ProfileView(BaseView):
         if request.method == "GET":
             self._preset(form, user, profile)
         fill_unit_choices(form)
-        ruleset = rules.load_ruleset()
+        ruleset = current_ruleset()
         self._fill_catalogue_choices(form, ruleset)
 
         if request.method == "POST":
@@ -318,6 +318,9 @@ class ProfileView(BaseView):
         if taken is not None:
             form.mobile.errors.append("该手机号已被其他账号使用")
             return False
+        if unit.id != user.unit_id and _under_review(user.id):
+            form.city.errors.append("申报审核期间不能修改所在单位，请在审核结束或申报退回后再修改")
+            return False
         user.mobile = form.mobile.data
         user.unit_id = unit.id
         for name, value in checked.items():
@@ -331,6 +334,17 @@ class ProfileView(BaseView):
             return False
         log.info("profile saved user=%s unit=%s", user.id, unit.id)
         return True
+
+
+def _under_review(user_id: int) -> bool:
+    """Tell whether the user has an application waiting at a reviewing unit."""
+    waiting = (ApplicationStatus.PENDING.value, ApplicationStatus.REVIEWED.value)
+    found = db.session.scalar(
+        select(Application.id).where(
+            Application.applicant_id == user_id, Application.status.in_(waiting)
+        )
+    )
+    return found is not None
 
 
 class PhotoView(BaseView):

@@ -20,7 +20,8 @@ from .glossary import ApplicationStatus, ScanType
 from .hours import activity_values
 from .ids import parse_id
 from .models import Activity, Application, Evidence
-from .scope import get_owned_or_404, may_see_account
+from .ruleset_store import current_ruleset
+from .scope import get_owned_or_404, may_see_records_of
 from .storage import UploadRejected, delete_stored, open_stored, store_upload
 
 log = logging.getLogger(__name__)
@@ -110,13 +111,13 @@ class ActivityView(BaseView):
     @expose("/")
     @has_access
     def list(self):
-        ruleset = rules.load_ruleset()
+        ruleset = current_ruleset()
         return redirect(url_for(".category_list", code=ruleset.categories[0].code))
 
     @expose("/<code>/")
     @has_access
     def category_list(self, code: str):
-        ruleset = rules.load_ruleset()
+        ruleset = current_ruleset()
         category = category_or_404(ruleset, code)
         year = parse_id(request.args.get("year"))
         query = select(Activity).where(
@@ -148,7 +149,7 @@ class ActivityView(BaseView):
     @expose("/<code>/add", methods=["GET", "POST"])
     @has_access
     def add(self, code: str):
-        ruleset = rules.load_ruleset()
+        ruleset = current_ruleset()
         category = category_or_404(ruleset, code)
         form = activity_form_class(category)()
         if request.method == "POST":
@@ -169,7 +170,7 @@ class ActivityView(BaseView):
     @has_access
     def edit(self, activity_id: int):
         activity = get_owned_or_404(Activity, activity_id, g.user)
-        ruleset = rules.load_ruleset()
+        ruleset = current_ruleset()
         category = category_or_404(ruleset, activity.category)
         form_class = activity_form_class(category)
         if activity.year in locked_years(g.user.id):
@@ -306,11 +307,16 @@ class EvidenceView(BaseView):
     @has_access
     def download(self, evidence_id: int):
         evidence = db.session.get(Evidence, evidence_id)
-        if evidence is None or not may_see_account(g.user, evidence.activity.owner_id):
+        if evidence is None or not may_see_records_of(g.user, evidence.activity.owner_id):
             abort(404)
         root = Path(current_app.config["UPLOAD_FOLDER"])
+        try:
+            stream = open_stored(root, evidence.stored_path)
+        except (FileNotFoundError, ValueError) as error:
+            log.warning("evidence id=%s file unavailable: %s", evidence.id, error)
+            abort(404)
         return send_file(
-            open_stored(root, evidence.stored_path),
+            stream,
             mimetype=evidence.content_type,
             as_attachment=True,
             download_name=evidence.original_name,

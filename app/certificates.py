@@ -33,8 +33,10 @@ from typing import BinaryIO, Optional
 from sqlalchemy import ColumnElement, false, insert, select, true, update
 from sqlalchemy.exc import OperationalError
 
+from .audit import record_audit
 from .catalog_data import REVIEWING_KINDS
 from .extensions import db
+from .ids import parse_id
 from .glossary import CertificateStatus, RoleName, UnitLevel
 from .models import Account, CertificateEvent, SummaryCertificate, Unit, utc_now
 from .scope import role_names, sees_everything, subtree_condition
@@ -267,6 +269,11 @@ def _record_upload(
             created_on=now,
         )
     )
+    summary = f"上传{year}年认定汇总证明：{stored.original_name}"
+    details = {"year": year, "from_status": previous or MISSING, "sha256": stored.sha256}
+    record_audit(
+        actor, "certificate.upload", "certificate", certificate.id, summary, unit_id, details
+    )
     db.session.commit()
     return certificate
 
@@ -404,10 +411,10 @@ def status_overview(units: list[Unit], year: int) -> list[UnitStatus]:
 
 
 def _parse_version(raw: Optional[str]) -> int:
-    value = (raw or "").strip()
-    if not value.isdecimal():
+    value = parse_id(raw)
+    if value is None:
         raise Refused("所选证明无效，请刷新页面后重试")
-    return int(value)
+    return value
 
 
 def decide(
@@ -475,6 +482,18 @@ def decide(
                 reason=reason,
                 created_on=now,
             )
+        )
+        summary = f"{decision.label}{certificate.unit.name}{certificate.year}年认定汇总证明"
+        details = {"year": certificate.year, "reason": reason}
+        action_code = f"certificate.{decision.action}"
+        record_audit(
+            actor,
+            action_code,
+            "certificate",
+            certificate.id,
+            summary,
+            certificate.unit_id,
+            details,
         )
         db.session.commit()
     except OperationalError:

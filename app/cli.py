@@ -12,7 +12,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from . import catalog_data, demo, demo_applications, roles
+from . import catalog_data, demo, demo_applications, help_pages, roles, ruleset_store
 from .extensions import db
 from .models import Subspecialty, Title, TitleLevel, TitleSeries, Unit
 
@@ -20,33 +20,48 @@ log = logging.getLogger(__name__)
 
 
 def load_units(path: str | None = None) -> int:
-    """Insert or update the organisation tree from the data file; return the count."""
+    """Insert the units of the data file that the database lacks; return the count.
+
+    Units already present (by code) are left as they are, because
+    administrators rename, move and deactivate them on screen and a later
+    setup must not undo that.
+    """
     nodes = catalog_data.load_units(path)
     problems = catalog_data.validate_units(nodes)
     if problems:
         raise click.ClickException("单位数据无效：\n" + "\n".join(problems))
     by_code = {unit.code: unit for unit in db.session.scalars(db.select(Unit))}
+    added = 0
     for order, node in enumerate(nodes):
-        unit = by_code.get(node.code)
+        if node.code in by_code:
+            continue
         parent = by_code.get(node.parent_code) if node.parent_code else None
-        if unit is None:
-            unit = Unit(code=node.code, path="")
-            db.session.add(unit)
-            by_code[node.code] = unit
-        unit.name = node.name
-        unit.level = node.level
-        unit.kind = node.kind
-        unit.parent = parent
-        unit.sort_order = order
+        unit = Unit(
+            code=node.code,
+            name=node.name,
+            level=node.level,
+            kind=node.kind,
+            parent=parent,
+            sort_order=order,
+            path="",
+        )
+        db.session.add(unit)
         db.session.flush()
         unit.path = f"{parent.path if parent else '/'}{unit.id}/"
+        by_code[node.code] = unit
+        added += 1
     db.session.commit()
-    log.info("loaded %d units", len(nodes))
+    log.info("loaded %d new units of %d in the data file", added, len(nodes))
     return len(nodes)
 
 
 def load_titles(path: str | None = None) -> int:
-    """Insert or update levels, series, titles and sub-specialties; return the title count."""
+    """Insert the levels, series, titles and sub-specialties the database lacks.
+
+    Rows already present (by code) are left as they are, so that changes made
+    on the catalogue screens survive a later setup. Returns the title count
+    of the data file.
+    """
     catalog = catalog_data.load_titles(path)
     problems = catalog_data.validate_titles(catalog)
     if problems:
@@ -54,41 +69,50 @@ def load_titles(path: str | None = None) -> int:
 
     levels = {level.code: level for level in db.session.scalars(db.select(TitleLevel))}
     for item in catalog.levels:
-        level = levels.get(item.code) or TitleLevel(code=item.code)
-        level.name, level.rank = item.name, item.rank
-        db.session.add(level)
-        levels[item.code] = level
+        if item.code not in levels:
+            levels[item.code] = TitleLevel(code=item.code, name=item.name, rank=item.rank)
+            db.session.add(levels[item.code])
     db.session.flush()
 
     series_rows = {s.code: s for s in db.session.scalars(db.select(TitleSeries))}
-    titles = {t.code: t for t in db.session.scalars(db.select(Title))}
+    titles = set(db.session.scalars(db.select(Title.code)))
     specialties = {s.code: s for s in db.session.scalars(db.select(Subspecialty))}
     count = 0
     for order, item in enumerate(catalog.series):
-        series = series_rows.get(item.code) or TitleSeries(code=item.code)
-        series.name, series.sort_order = item.name, order
-        db.session.add(series)
-        db.session.flush()
+        series = series_rows.get(item.code)
+        if series is None:
+            series = TitleSeries(code=item.code, name=item.name, sort_order=order)
+            db.session.add(series)
+            db.session.flush()
         for title_item in item.titles:
-            title = titles.get(title_item.code) or Title(code=title_item.code)
-            title.name = title_item.name
-            title.series_id = series.id
-            title.level_id = levels[title_item.level].id
-            title.legacy = title_item.legacy
-            db.session.add(title)
             count += 1
+            if title_item.code in titles:
+                continue
+            db.session.add(
+                Title(
+                    code=title_item.code,
+                    name=title_item.name,
+                    series_id=series.id,
+                    level_id=levels[title_item.level].id,
+                    legacy=title_item.legacy,
+                )
+            )
         for position, spec in enumerate(item.specialties):
-            row = specialties.get(spec.code) or Subspecialty(code=spec.code)
-            row.name = spec.name
-            row.series_id = series.id
-            row.parent = specialties.get(spec.parent_code) if spec.parent_code else None
-            row.selectable = not spec.has_children
-            row.sort_order = position
+            if spec.code in specialties:
+                continue
+            row = Subspecialty(
+                code=spec.code,
+                name=spec.name,
+                series_id=series.id,
+                parent=specialties.get(spec.parent_code) if spec.parent_code else None,
+                selectable=not spec.has_children,
+                sort_order=position,
+            )
             db.session.add(row)
             specialties[spec.code] = row
         db.session.flush()
     db.session.commit()
-    log.info("loaded %d titles in %d series", count, len(catalog.series))
+    log.info("loaded titles: %d in %d series", count, len(catalog.series))
     return count
 
 
@@ -126,11 +150,17 @@ def register(app: Flask) -> None:
     @click.option("--demo/--no-demo", "with_demo", default=True)
     @with_appcontext
     def setup_command(with_demo: bool) -> None:
-        """Load units and titles, seed roles, and (by default) the demo accounts."""
+        """Load reference data, seed roles, rule sets and help pages, and by default demo accounts."""
         click.echo(f"已导入 {load_units()} 个单位")
         click.echo(f"已导入 {load_titles()} 个职称")
         roles.seed_roles()
         click.echo("角色与权限已更新")
+        # Years and pages already stored are left alone, so edits made on
+        # screen survive a second setup.
+        for label in ruleset_store.seed_default_rulesets():
+            click.echo(f"已导入规则集 {label}")
+        for slug in help_pages.seed_help_pages():
+            click.echo(f"已导入帮助页面 {help_pages.PAGE_TITLES[slug]}")
         if with_demo:
             for line in demo.create_demo_accounts():
                 click.echo(line)

@@ -118,7 +118,7 @@ def _activities(account: Account, years: list[int], short: bool) -> None:
         rows = [
             ("public_subject", "公需科目网络学习", {"course_hours": public_hours}),
             ("compulsory_course", "电力安全生产必修课", {"course_hours": "24"}),
-            ("face_to_face_training", "专业技术面授培训", {"days": "6"}),
+            ("face_to_face_training", "专业技术面授培训", {"days": "8"}),
         ]
         for category, name, inputs in rows:
             db.session.add(

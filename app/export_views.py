@@ -11,9 +11,11 @@ from flask_appbuilder import BaseView, expose, has_access
 from sqlalchemy import select
 
 from . import exports, rules
+from .audit import CountingIterator, record_export
 from .extensions import db
 from .models import Application, Title, Unit
 from .review_queries import ReviewQuery, decision_column, export_rows, filtered
+from .ruleset_store import current_ruleset
 from .scope import sees_everything
 
 log = logging.getLogger(__name__)
@@ -85,14 +87,18 @@ class ExportView(BaseView):
     def qualified(self):
         """导出: the qualified applications in scope with the list's filters."""
         query = ReviewQuery.from_args(request.args)
-        ruleset = rules.load_ruleset()
+        ruleset = current_ruleset()
         years = _years_for(query, ruleset)
         rows = _as_export_rows(
             export_rows(g.user, query), _unit_paths(), _title_names(), _method_labels(ruleset)
         )
         log.info("export of qualified applications by user=%s filters=%s", g.user.id, query.filters)
         suffix = f"{query.filters['year']}年" if "year" in query.filters else ""
-        return _download(exports.qualified_list(rows, years), f"{suffix}审核合格人员名单.xlsx")
+        counted = CountingIterator(rows)
+        response = _download(exports.qualified_list(counted, years), f"{suffix}审核合格人员名单.xlsx")
+        summary = "导出审核合格人员名单"
+        record_export(g.user, "export.applications", summary, query.filters, counted.count)
+        return response
 
     @expose("/report")
     @has_access
@@ -104,7 +110,7 @@ class ExportView(BaseView):
         if g.user.unit is None and not sees_everything(g.user):
             abort(404)
         unit_name = g.user.unit.name if g.user.unit else "国网人才中心"
-        ruleset = rules.load_ruleset(year)
+        ruleset = current_ruleset(year)
         query = ReviewQuery("all", {"year": str(year)})
         decision = decision_column(g.user)
         statement = (
@@ -134,6 +140,10 @@ class ExportView(BaseView):
             _title_names(),
             _method_labels(ruleset),
         )
-        sheet = exports.hour_report(unit_name, year, rows, list(ruleset.display_years(year)))
+        counted = CountingIterator(rows)
+        sheet = exports.hour_report(unit_name, year, counted, list(ruleset.display_years(year)))
         log.info("hour report year=%s by user=%s", year, g.user.id)
-        return _download(sheet, f"{unit_name}{year}年学时报表.xlsx")
+        response = _download(sheet, f"{unit_name}{year}年学时报表.xlsx")
+        summary = f"导出{unit_name}{year}年学时报表"
+        record_export(g.user, "export.hours_report", summary, {"year": year}, counted.count)
+        return response

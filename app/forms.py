@@ -20,6 +20,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from .ids import parse_id
+from .text import is_valid_name
 from .identity import (
     PASSWORD_RULE_TEXT,
     InvalidValue,
@@ -91,6 +92,8 @@ class RegistrationForm(UnitCascadeForm):
         field.data = (field.data or "").strip()
         if not field.data:
             raise ValidationError(REQUIRED)
+        if not is_valid_name(field.data):
+            raise ValidationError("姓名应为2至40个汉字或字母，可含间隔号“·”")
 
     def validate_password(self, field: PasswordField) -> None:
         id_number = self.id_number.data if not self.id_number.errors else None

@@ -15,6 +15,7 @@ from typing import Optional
 from sqlalchemy import select
 
 from . import rules
+from .ruleset_store import current_ruleset
 from .extensions import db
 from .models import Activity, Profile
 
@@ -83,7 +84,7 @@ def compute_budget(
 ) -> Budget:
     """Compute the four-year table for the employee's planned application."""
     application_year = application_year_of(profile)
-    ruleset = ruleset or rules.load_ruleset(application_year)
+    ruleset = ruleset or current_ruleset(application_year)
     method = profile.target_method if profile is not None else None
     years = [application_year + offset for offset in ruleset.display_year_offsets]
 

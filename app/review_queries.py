@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
-from sqlalchemy import Select, and_, exists, func, select, true
+from sqlalchemy import Select, and_, exists, func, or_, select, true
 
 from .extensions import db
 from .ids import parse_id
@@ -234,9 +234,14 @@ class Page:
 
 
 def fetch_page(user: Account, query: ReviewQuery) -> Page:
-    """Fetch one page of the list and the total count, two SQL statements."""
+    """Fetch one page of the list and the total count, two SQL statements.
+
+    A page number past the end shows the last page.
+    """
     base = filtered(user, query)
-    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    last_page = max((total + query.page_size - 1) // query.page_size, 1)
+    query.page = min(query.page, last_page)
     column = SORTS[query.sort]
     order = [column.desc() if query.descending else column.asc()]
     order.append(Application.id.desc() if query.descending else Application.id.asc())
@@ -249,10 +254,12 @@ def fetch_page(user: Account, query: ReviewQuery) -> Page:
 
 
 def scope_units(user: Account) -> list[Unit]:
-    """Return the units offered by 按公司查询: the user's subtree above county level."""
+    """Return the units offered by 按公司查询: the user's subtree below the regions."""
     statement = select(Unit).where(
         Unit.active.is_(True),
-        Unit.level.in_((UnitLevel.PROVINCE.value, UnitLevel.CITY.value)),
+        Unit.level.in_(
+            (UnitLevel.PROVINCE.value, UnitLevel.CITY.value, UnitLevel.COUNTY.value)
+        ),
     )
     if not sees_everything(user):
         if user.unit is None:
@@ -264,8 +271,8 @@ def scope_units(user: Account) -> list[Unit]:
 def export_rows(user: Account, query: ReviewQuery):
     """Yield the qualified rows in scope with the filters, by unit then pinyin name.
 
-    Qualified means the user's own level passed the application (for the
-    talent centre: the final result is 合格).
+    Qualified means the user's own level passed the application and no
+    higher level failed it (for the talent centre: the final result is 合格).
     """
     decision = decision_column(user)
     every_tab = ReviewQuery("all", query.filters, query.sort, query.descending)
@@ -289,7 +296,15 @@ def export_rows(user: Account, query: ReviewQuery):
         )
         .join(Account, Account.id == Application.applicant_id)
         .join(Unit, Unit.id == Application.unit_id)
-        .where(and_(decision == Decision.PASS.value))
+        .where(
+            and_(
+                decision == Decision.PASS.value,
+                or_(
+                    Application.final_result.is_(None),
+                    Application.final_result == Decision.PASS.value,
+                ),
+            )
+        )
         .order_by(Unit.sort_order, Application.applicant_name_pinyin, Application.id)
     )
     return db.session.execute(statement.execution_options(yield_per=1000))

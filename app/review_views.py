@@ -78,7 +78,7 @@ class ReviewView(BaseView):
             decision_labels=DECISION_LABELS,
             can_act=application.review_unit_id == g.user.unit_id
             and viewer_level(g.user) is not None,
-            back=request.args.get("back", ""),
+            back=_safe_back(request.args.get("back")),
         )
 
     @expose("/action", methods=["POST"])

@@ -80,6 +80,25 @@ def may_see_account(user: Optional[Account], owner_id: int) -> bool:
     return found is not None
 
 
+def may_see_records_of(user: Optional[Account], owner_id: int) -> bool:
+    """Tell whether `user` may see an employee's activities and evidence.
+
+    A reviewer sees them when the employee's current unit is in scope, and
+    also when one of the employee's applications is: the reviewing unit of
+    an application keeps access to its evidence if the employee moves.
+    """
+    if may_see_account(user, owner_id):
+        return True
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    found = db.session.scalar(
+        select(Application.id)
+        .where(Application.applicant_id == owner_id, applications_condition(user))
+        .limit(1)
+    )
+    return found is not None
+
+
 def get_owned_or_404(model: type, record_id: int, user: Account) -> object:
     """Load a record that belongs to `user` (by `owner_id`), else abort with 404."""
     record = db.session.get(model, record_id)

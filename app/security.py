@@ -1,14 +1,31 @@
-"""Authentication: the platform's user model and login by ID-card or mobile number."""
+"""Authentication: the platform's user model, login by ID-card or mobile number,
+login rate limits, and the platform's versions of FAB's security screens."""
 
 from __future__ import annotations
 
 import logging
+import math
+import time
 from typing import Optional
 
+from flask import current_app, flash, g, make_response, request
+from flask_appbuilder.security.api import SecurityApi
+from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import AuthDBView
+from flask_limiter import RequestLimit
+from flask_limiter.util import get_remote_address
+from flask_login import user_logged_in
 from sqlalchemy import select
 
+from .admin_accounts import AccountView
+from .admin_accounts_passwords import (
+    ChangeOwnPasswordView,
+    ResetAccountPasswordView,
+    check_session,
+    remember_password_stamp,
+)
+from .admin_accounts_roles import AuditedRoleModelView
 from .identity import InvalidValue, normalize_id_number, normalize_mobile
 from .models import Account
 
@@ -20,10 +37,81 @@ class PlatformAuthDBView(AuthDBView):
 
     login_template = "security/login.html"
 
+    def render_rate_limited(self, limit: RequestLimit):
+        """Return the login page with HTTP 429, saying when to try again."""
+        seconds = max(0, limit.reset_at - time.time())
+        minutes = max(1, math.ceil(seconds / 60))
+        flash(f"登录失败次数过多，已暂停登录，请 {minutes} 分钟后再试。", "danger")
+        page = self.render_template(
+            self.login_template,
+            title=self.title,
+            form=LoginForm_db(),
+            appbuilder=self.appbuilder,
+        )
+        response = make_response(page, 429)
+        response.headers["Retry-After"] = str(math.ceil(seconds))
+        return response
+
+
+class NoJsonLoginSecurityApi(SecurityApi):
+    """FAB's security API without its routes.
+
+    FAB always registers POST /api/v1/security/login and /refresh, which
+    issue JWTs without any rate limit. The platform has no API clients, so
+    neither route exists.
+    """
+
+    exclude_route_methods = {"login", "refresh"}
+
 
 class PlatformSecurityManager(SecurityManager):
     user_model = Account
     authdbview = PlatformAuthDBView
+    userdbmodelview = AccountView
+    resetpasswordview = ResetAccountPasswordView
+    resetmypasswordview = ChangeOwnPasswordView
+    rolemodelview = AuditedRoleModelView
+    security_api = NoJsonLoginSecurityApi
+
+    def __init__(self, appbuilder):
+        super().__init__(appbuilder)
+        user_logged_in.connect(remember_password_stamp, current_app._get_current_object())
+
+    @staticmethod
+    def before_request():
+        """Set `g.user` as FAB does, then apply the platform's session checks."""
+        SecurityManager.before_request()
+        return check_session()
+
+    def register_views(self) -> None:
+        super().register_views()
+        self._limit_failed_logins()
+
+    def _limit_failed_logins(self) -> None:
+        """Count failed logins per account and per client address.
+
+        Only a failed attempt counts (`deduct_when`), and the limits are
+        tested before the login view runs, so a limited attempt gets HTTP 429
+        and its password is never checked. The counters live in
+        RATELIMIT_STORAGE_URI, which app servers share through Redis.
+        FAB's own AUTH_RATE_LIMITED stays off: it would count every POST.
+        """
+        config = current_app.config
+        blueprint = self.auth_view.blueprint
+        for setting, key_func in (
+            ("LOGIN_RATE_LIMIT_PER_ACCOUNT", self._login_account_key),
+            ("LOGIN_RATE_LIMIT_PER_ADDRESS", _login_address_key),
+        ):
+            self.limiter.limit(
+                config[setting],
+                key_func=key_func,
+                methods=["POST"],
+                deduct_when=_login_failed,
+                on_breach=self.auth_view.render_rate_limited,
+            )(blueprint)
+
+    def _login_account_key(self) -> str:
+        return "account:" + self.resolve_login_name(request.form.get("username", ""))
 
     def resolve_login_name(self, login: str) -> str:
         """Map what a user typed (ID-card number, mobile or username) to a username.
@@ -47,4 +135,17 @@ class PlatformSecurityManager(SecurityManager):
         return username or login
 
     def auth_user_db(self, username: str, password: str) -> Optional[Account]:
-        return super().auth_user_db(self.resolve_login_name(username), password)
+        user = super().auth_user_db(self.resolve_login_name(username), password)
+        if user is None:
+            g.login_failed = True
+        return user
+
+
+def _login_address_key() -> str:
+    # NOTE: behind a reverse proxy every client has the proxy's address until
+    # the app is wrapped in werkzeug's ProxyFix with the proxy count.
+    return "address:" + (get_remote_address() or "")
+
+
+def _login_failed(response) -> bool:
+    return bool(g.get("login_failed"))

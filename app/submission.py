@@ -19,10 +19,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import rules
+from .audit import action_label, record_audit
 from .catalog_data import REVIEWING_KINDS
 from .extensions import db
 from .glossary import ApplicationStatus, RoleName, UnitLevel
 from .hours import Budget
+from .text import clean_text
+from .windows import submission_refusal
 from .models import Account, Activity, Application, Profile, ReviewEvent, Unit, utc_now
 
 log = logging.getLogger(__name__)
@@ -122,6 +125,10 @@ def check_submission(
 ) -> SubmissionCheck:
     """Check everything a submission needs, collecting messages per field."""
     check = SubmissionCheck()
+    refusal = submission_refusal(budget.application_year, user.id)
+    if refusal is not None:
+        check.add("form", refusal)
+        return check
     if not profile_is_complete(profile):
         check.add("form", "请先在首页点击【修改】完善个人信息（现职称与拟申报职称）后再提交")
         return check
@@ -150,7 +157,7 @@ def check_submission(
         )
     elif exception_type not in exception_codes:
         check.add("exception_type", "所选破格类型无效，请重新选择")
-    reason = (reason or "").strip()
+    reason = clean_text(reason)
     if len(reason) < MIN_REASON_LENGTH:
         check.add("exception_reason", f"请填写情况说明，不少于{MIN_REASON_LENGTH}个字")
     if not has_scan:
@@ -247,7 +254,7 @@ def record_submission(
     application.compliant = assessment.compliant
     application.is_exception = claim is not None
     application.exception_type = claim.exception_type if claim else None
-    application.exception_reason = claim.reason.strip() if claim else None
+    application.exception_reason = clean_text(claim.reason) if claim else None
     application.exception_scan_path = claim.scan_path if claim else None
     application.exception_scan_name = claim.scan_name if claim else None
     application.exception_scan_type = claim.scan_content_type if claim else None
@@ -272,9 +279,17 @@ def record_submission(
             action="submit_application",
             from_status=from_status,
             to_status=ApplicationStatus.PENDING.value,
-            reason=claim.reason.strip() if claim else None,
+            reason=clean_text(claim.reason) if claim else None,
             created_on=now,
         )
+    )
+    resubmitted = from_status == ApplicationStatus.RETURNED.value
+    action = "application.resubmit" if resubmitted else "application.submit"
+    review_type = "破格" if claim else "正常"
+    summary = f"{action_label(action)}：{application.year}年（{review_type}）"
+    details = {"from_status": from_status, "total_hours": str(total)}
+    record_audit(
+        user, action, "application", application.id, summary, user.unit_id, details
     )
     db.session.commit()
     log.info(

@@ -114,8 +114,13 @@ class SubmissionView(BaseView):
         if application is None or not application.exception_scan_path:
             abort(404)
         root = Path(current_app.config["UPLOAD_FOLDER"])
+        try:
+            stream = open_stored(root, application.exception_scan_path)
+        except (FileNotFoundError, ValueError) as error:
+            log.warning("exception scan of application id=%s unavailable: %s", application.id, error)
+            abort(404)
         return send_file(
-            open_stored(root, application.exception_scan_path),
+            stream,
             mimetype=application.exception_scan_type,
             as_attachment=True,
             download_name=application.exception_scan_name,

@@ -27,7 +27,10 @@ from typing import Optional, Sequence
 from sqlalchemy import case, insert, literal, select, tuple_, update
 from sqlalchemy.exc import OperationalError
 
+from .audit import record_audit_many, review_entry
 from .extensions import db
+from .ids import parse_id
+from .text import clean_text
 from .glossary import ApplicationStatus, Decision, RoleName, UnitLevel
 from .models import Account, Application, ReviewEvent, utc_now
 from .scope import applications_condition, role_names
@@ -110,9 +113,10 @@ def parse_selection(values: Sequence[str]) -> list[tuple[int, int]]:
     pairs: dict[int, int] = {}
     for value in values:
         identifier, _, version = (value or "").partition(":")
-        if not identifier.isdigit() or not version.isdigit():
+        application_id, seen_version = parse_id(identifier), parse_id(version)
+        if application_id is None or seen_version is None:
             raise Refused("所选记录无效，请刷新页面后重新选择")
-        pairs[int(identifier)] = int(version)
+        pairs[application_id] = seen_version
     if not pairs:
         raise Refused("请先勾选要处理的申报数据")
     if len(pairs) > MAX_ROWS_PER_ACTION:
@@ -187,7 +191,7 @@ def apply(
     if transition is None:
         raise UnknownAction(action)
     pairs = parse_selection(selection)
-    reason = (reason or "").strip() or None
+    reason = clean_text(reason) or None
     if transition.needs_reason and reason is None:
         raise Refused(f"{transition.label}需要填写原因")
     if reason is not None and len(reason) > MAX_REASON_LENGTH:
@@ -199,6 +203,9 @@ def apply(
             Application.version,
             Application.status,
             Application.applicant_name,
+            Application.applicant_id,
+            Application.year,
+            Application.unit_id,
             Application.review_unit_id,
             Application.first_review_unit_id,
             Application.top_review_unit_id,
@@ -214,12 +221,17 @@ def apply(
     decision, _ = decision_columns(level)
 
     seen = dict(pairs)
-    elsewhere = [row for row in rows if row.review_unit_id != actor.unit_id]
-    if elsewhere:
-        raise Refused(f"{_names(elsewhere)}的申报不在本单位待审核，不能{transition.label}")
+    # A stale version comes first: a concurrent request that moved the row on
+    # is "handled by someone else", not "not waiting here".
     stale = [row for row in rows if row.version != seen[row.id]]
     if stale:
         raise Refused(f"{_names(stale)}的申报已被他人处理，请刷新页面后重试")
+    own = [row for row in rows if row.applicant_id == actor.id]
+    if own:
+        raise Refused("不能审核本人的申报")
+    elsewhere = [row for row in rows if row.review_unit_id != actor.unit_id]
+    if elsewhere:
+        raise Refused(f"{_names(elsewhere)}的申报不在本单位待审核，不能{transition.label}")
     if transition.action == "submit":
         undecided = [row for row in rows if getattr(row, decision.key) is None]
         if undecided:
@@ -258,6 +270,16 @@ def apply(
                     "reason": reason,
                     "created_on": now,
                 }
+                for row in rows
+            ],
+        )
+        # One more INSERT, whatever the number of rows, in the same transaction.
+        record_audit_many(
+            actor,
+            [
+                review_entry(
+                    action, transition.label, row, _target_status(transition, row), reason
+                )
                 for row in rows
             ],
         )

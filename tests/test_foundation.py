@@ -155,7 +155,7 @@ def test_wrong_password_stays_logged_out(client):
 
 def test_interface_speaks_chinese(app, login_as):
     client = login_as("superadmin")
-    page = client.get("/users/list/").get_data(as_text=True)
+    page = client.get("/roles/list/").get_data(as_text=True)
 
     for label in ("新增", "查看", "修改", "删除"):
         assert label in page
@@ -251,3 +251,22 @@ def test_password_policy_on_fab_form_checks_identity(app, login_as):
 
     assert response.status_code == 200
     assert "身份证号" in response.get_data(as_text=True)
+
+
+def test_setup_keeps_changes_made_on_screen(app):
+    from app import cli
+
+    with app.app_context():
+        fushun = db.session.scalar(sa.select(Unit).where(Unit.code == "NE-LN-FS"))
+        fushun.name = "国网辽宁电力有限公司抚顺供电公司（改名）"
+        title = db.session.scalar(sa.select(Title).where(Title.name == "政工师"))
+        title.active = False
+        db.session.commit()
+
+        cli.load_units()
+        cli.load_titles()
+
+        assert db.session.scalar(
+            sa.select(Unit.name).where(Unit.code == "NE-LN-FS")
+        ).endswith("（改名）")
+        assert db.session.scalar(sa.select(Title.active).where(Title.name == "政工师")) is False

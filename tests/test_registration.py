@@ -308,7 +308,8 @@ def test_login_reviewer_by_username(client, auth):
 
 
 def _future_birth_date() -> str:
-    return (dt.date.today() + dt.timedelta(days=1)).strftime("%Y%m%d")
+    # Two days ahead, so the date is in the future in UTC and in Beijing time.
+    return (dt.date.today() + dt.timedelta(days=2)).strftime("%Y%m%d")
 
 
 @pytest.mark.parametrize(
