@@ -1,7 +1,7 @@
 """Submission (提交) of an employee's application, away from HTTP.
 
 `check_submission` decides whether the figures allow a normal submission or
-need an exception claim; `record_submission` freezes the figures in an
+need an exception claim. `record_submission` freezes the figures in an
 application and records who submitted it, in one transaction.
 """
 
@@ -43,7 +43,7 @@ class AlreadySubmitted(Exception):
 
 @dataclass
 class SubmissionCheck:
-    """What a submission needs: field errors, and whether it is an exception."""
+    """The outcome of checking a submission: field errors and whether it is an exception."""
 
     errors: dict[str, list[str]] = field(default_factory=dict)
     needs_exception: bool = False
