@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import g
+from flask import current_app, g
 from flask_appbuilder.actions import action
 from flask_appbuilder.security.views import RoleModelView
 from sqlalchemy import inspect
 
 from .audit import record_audit
 from .extensions import db
+from .roles import ROLE_PERMISSIONS
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,14 @@ class AuditedRoleModelView(RoleModelView):
         state = inspect(item)
         permissions = state.attrs.permissions.history
         name = state.attrs.name.history
+        # The platform finds its seeded roles by name (scope, ranks, seeding),
+        # so they keep their names; only their permissions are edited.
+        seeded = set(ROLE_PERMISSIONS) | {
+            current_app.config["AUTH_ROLE_ADMIN"],
+            current_app.config["AUTH_ROLE_PUBLIC"],
+        }
+        if name.has_changes() and name.deleted and list(name.deleted)[0] in seeded:
+            raise ValueError(f"系统角色“{list(name.deleted)[0]}”不能改名，只能修改其权限")
         if not (permissions.has_changes() or name.has_changes()):
             return
 

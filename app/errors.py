@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, redirect, render_template, request
+from flask import Flask, abort, flash, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -59,6 +59,35 @@ def register(app: Flask) -> None:
     def server_error(error: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
         return render(500, MESSAGES[500])
+
+    @app.before_request
+    def reject_unknown_actions():
+        """Answer 400 for a list action that the view does not define.
+
+        FAB 5.3 looks the name up without checking it and fails with an
+        AttributeError (a 500) on a name it does not know.
+        """
+        endpoint = request.endpoint or ""
+        view_name, _, method = endpoint.rpartition(".")
+        if method not in ("action", "action_post"):
+            return None
+        if method == "action":
+            name = (request.view_args or {}).get("name")
+        else:
+            name = request.form.get("action")
+        view = next(
+            (v for v in app.appbuilder.baseviews if v.__class__.__name__ == view_name),
+            None,
+        )
+        # Only FAB's model views have these generated routes; the platform's
+        # own views may use the same method names for other purposes.
+        if view is None or not hasattr(view, "datamodel"):
+            return None
+        actions = getattr(view, "actions", None) or {}
+        if not name or name not in actions:
+            log.info("unknown list action %r on %s", name, view_name)
+            abort(400)
+        return None
 
     @app.after_request
     def security_headers(response):

@@ -16,7 +16,7 @@ from flask_appbuilder.security.views import AuthDBView
 from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
 from flask_login import user_logged_in
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .admin_accounts import AccountView
 from .admin_accounts_passwords import (
@@ -111,7 +111,18 @@ class PlatformSecurityManager(SecurityManager):
             )(blueprint)
 
     def _login_account_key(self) -> str:
-        return "account:" + self.resolve_login_name(request.form.get("username", ""))
+        """Return one counter key per account, whatever form of its name was typed.
+
+        FAB finds usernames case-insensitively, so the key is the account's id
+        when the name resolves to one, and the lowercased name otherwise.
+        """
+        name = self.resolve_login_name(request.form.get("username", ""))
+        account_id = self.session.scalar(
+            select(Account.id).where(func.lower(Account.username) == name.lower())
+        )
+        if account_id is not None:
+            return f"account:{account_id}"
+        return "account:" + name.lower()
 
     def resolve_login_name(self, login: str) -> str:
         """Map what a user typed (ID-card number, mobile or username) to a username.

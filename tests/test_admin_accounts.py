@@ -795,3 +795,46 @@ def test_last_superadmin_rule():
     assert policy.last_superadmin_problem("甲", 1, "disable") is None
     assert "不能禁用" in policy.last_superadmin_problem("甲", 0, "disable")
     assert "取消其超级管理员角色" in policy.last_superadmin_problem("甲", 0, "demote")
+
+
+def test_unknown_fab_action_is_400(app, login_as):
+    client = login_as("superadmin")
+    for url, data in (
+        ("/users/action/nope/1", None),
+        ("/users/action_post", {"action": "nope", "rowid": "1"}),
+        ("/roles/action/nope/1", None),
+        ("/roles/action_post", {"action": "nope", "rowid": "1"}),
+    ):
+        assert client.post(url, data=data).status_code == 400, url
+
+
+def test_seeded_role_cannot_be_renamed(app):
+    from app.admin_accounts_roles import AuditedRoleModelView
+
+    with app.test_request_context():
+        from flask import g
+
+        from app.extensions import db
+        from app.models import Account
+
+        g.user = db.session.scalar(sa.select(Account).where(Account.username == "superadmin"))
+        role = app.appbuilder.sm.find_role("地市级审核员")
+        role.name = "地市审核员X"
+        with pytest.raises(ValueError):
+            AuditedRoleModelView.pre_update(object.__new__(AuditedRoleModelView), role)
+        db.session.rollback()
+
+
+def test_login_limit_counts_every_spelling(make_app):
+    app = make_app(
+        RATELIMIT_ENABLED=True,
+        LOGIN_RATE_LIMIT_PER_ACCOUNT="3 per 5 minutes",
+        LOGIN_RATE_LIMIT_PER_ADDRESS="100 per minute",
+    )
+    client = app.test_client()
+    for name in ("fushun_reviewer", "FUSHUN_REVIEWER", "Fushun_Reviewer"):
+        client.post("/login/", data={"username": name, "password": "wrong"})
+
+    response = client.post("/login/", data={"username": "fUSHUN_reviewer", "password": "Demo@2026ce"})
+
+    assert response.status_code == 429
