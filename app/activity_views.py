@@ -299,7 +299,7 @@ class ActivityView(BaseView):
 
 
 class EvidenceView(BaseView):
-    """Evidence downloads for the owner and for reviewers whose scope holds the owner."""
+    """Evidence downloads for the owner and for reviewers whose scope includes the owner."""
 
     route_base = "/evidence"
 

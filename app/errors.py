@@ -62,7 +62,7 @@ def register(app: Flask) -> None:
 
     @app.before_request
     def reject_unknown_actions():
-        """Answer 400 for a list action that the view does not define.
+        """Reject with 400 a list action that the view does not define.
 
         FAB 5.3 looks the name up without checking it and fails with an
         AttributeError (a 500) on a name it does not know.

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from . import exports, rules
 from .audit import CountingIterator, record_export
 from .extensions import db
+from .hours import method_labels
 from .models import Application, Title, Unit
 from .review_queries import ReviewQuery, decision_column, export_rows, filtered
 from .ruleset_store import current_ruleset
@@ -40,10 +41,6 @@ def _unit_paths() -> dict[int, str]:
 
 def _title_names() -> dict[int, str]:
     return {row.id: row.name for row in db.session.execute(select(Title.id, Title.name))}
-
-
-def _method_labels(ruleset: rules.RuleSet) -> dict[str, str]:
-    return {method.code: method.label for method in ruleset.application_methods}
 
 
 def _years_for(query: ReviewQuery, ruleset: rules.RuleSet) -> list[int]:
@@ -90,7 +87,7 @@ class ExportView(BaseView):
         ruleset = current_ruleset()
         years = _years_for(query, ruleset)
         rows = _as_export_rows(
-            export_rows(g.user, query), _unit_paths(), _title_names(), _method_labels(ruleset)
+            export_rows(g.user, query), _unit_paths(), _title_names(), method_labels(ruleset)
         )
         log.info("export of qualified applications by user=%s filters=%s", g.user.id, query.filters)
         suffix = f"{query.filters['year']}年" if "year" in query.filters else ""
@@ -138,7 +135,7 @@ class ExportView(BaseView):
             db.session.execute(statement.execution_options(yield_per=1000)),
             _unit_paths(),
             _title_names(),
-            _method_labels(ruleset),
+            method_labels(ruleset),
         )
         counted = CountingIterator(rows)
         sheet = exports.hour_report(unit_name, year, counted, list(ruleset.display_years(year)))

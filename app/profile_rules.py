@@ -86,7 +86,7 @@ def check_profile(form, session: Session, ruleset) -> Optional[dict[str, Any]]:
 
 
 def _check_subspecialty(session: Session, form, series) -> Optional[Subspecialty]:
-    """A series with sub-specialties needs one of its own; others take none."""
+    """Check the sub-specialty: a series that has some needs one of its own, others take none."""
     field = form.target_subspecialty
     if series is None:
         return None

@@ -105,7 +105,7 @@ class SubmissionView(BaseView):
     @expose("/applications/<int:application_id>/scan")
     @has_access
     def exception_scan(self, application_id: int):
-        """The stamped exception scan, for the applicant and reviewers in scope."""
+        """Download the stamped exception scan, for the applicant and reviewers in scope."""
         application = db.session.scalar(
             db.select(Application).where(
                 Application.id == application_id, applications_condition(g.user)

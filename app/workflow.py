@@ -77,7 +77,7 @@ class NotFound(LookupError):
 
 
 class Refused(Exception):
-    """The transition cannot run; `message` says why, in Chinese."""
+    """The transition cannot run; `message` contains the reason, in Chinese."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
