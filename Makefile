@@ -6,7 +6,7 @@ FLASK := $(PY) -m flask --app run
 INSTANCE ?= instance
 SECRET_FILE := $(INSTANCE)/secret_key
 
-.PHONY: install translations migrate setup run test test-postgres clean
+.PHONY: install translations migrate setup run serve test test-sqlite test-postgres test-browser clean
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,14 +36,23 @@ run: setup
 	@echo "打开 http://127.0.0.1:5000/ （Ctrl+C 停止）"
 	SECRET_KEY=$$(cat $(SECRET_FILE)) $(FLASK) run --host 127.0.0.1 --port 5000
 
-test: install
-	$(PY) -m pytest
+# Everything CI runs: the unit suite on SQLite, the same suite on PostgreSQL,
+# then the browser scenarios against a served app.
+test: test-sqlite test-postgres test-browser
+
+test-sqlite: install
+	$(PY) -m pytest --ignore=tests/e2e
 
 # The same suite on PostgreSQL: one database per test, cloned from a template
 # that the fixtures create and drop.
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 test-postgres: install
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest --ignore=tests/e2e
+
+# Debian's chromium, installed when missing, driven by Playwright.
+test-browser: install
+	scripts/install-browser
+	$(PY) -m pytest tests/e2e
 
 clean:
 	rm -rf $(VENV) .pytest_cache
