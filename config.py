@@ -76,7 +76,13 @@ def load_settings() -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Requests that arrive over HTTPS get a Secure cookie regardless
+        # (app.serving); set this to 1 to insist on it everywhere.
         "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
+        # How many reverse proxies in front of the app set X-Forwarded-For,
+        # -Proto, -Host, -Port and -Prefix. 0 trusts no such header: with the
+        # app reachable directly, a client could claim any address or scheme.
+        "PROXY_FIX_HOPS": _env_int("PROXY_FIX_HOPS", 0),
         # Flask-Limiter counts failed logins (app.security). memory:// counts
         # per process; with several app servers set redis://host:6379/N, so
         # that a failure on one server counts on all of them.

@@ -31,7 +31,7 @@ def create_app(config_overrides: Optional[Mapping[str, Any]] = None) -> Flask:
     import config as settings_module
     from flask_appbuilder import AppBuilder
 
-    from . import cli, errors, views
+    from . import cli, errors, serving, views
     from .security import PlatformSecurityManager
 
     app = Flask(
@@ -67,6 +67,7 @@ def create_app(config_overrides: Optional[Mapping[str, Any]] = None) -> Flask:
 
     cli.register(app)
     errors.register(app)
+    serving.register(app)
     _register_template_helpers(app)
     return app
 

@@ -1,4 +1,4 @@
-"""Chinese error pages and the response headers every page carries."""
+"""Chinese error pages, and the refusal of unknown FAB list actions."""
 
 from __future__ import annotations
 
@@ -88,10 +88,3 @@ def register(app: Flask) -> None:
             log.info("unknown list action %r on %s", name, view_name)
             abort(400)
         return None
-
-    @app.after_request
-    def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response

@@ -3,15 +3,7 @@ app and across two server processes that share Redis; FAB's JSON login API."""
 
 from __future__ import annotations
 
-import http.client
-import os
-import re
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -21,8 +13,18 @@ from app.demo import DEMO_EMPLOYEE_ID, DEMO_EMPLOYEE_MOBILE, DEMO_PASSWORD
 from app.extensions import db
 from app.models import Account
 
-REPO = Path(__file__).resolve().parent.parent
-REDIS_URL = "redis://127.0.0.1:6379/15"
+from tests.servers import (
+    REDIS_URL,
+    Browser,
+    flask_command,
+    free_port,
+    redis_client,
+    server_env,
+    start,
+    stop,
+    wait_until_serving,
+)
+
 LIMITED_MESSAGE = "登录失败次数过多"
 
 
@@ -209,106 +211,23 @@ def test_settings_defaults_and_environment(monkeypatch):
 # --- two server processes sharing Redis -----------------------------------------
 
 
-def redis_client():
-    """Return a client of the test database 15, or skip the test without one."""
-    redis = pytest.importorskip("redis")
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}: {error}")
-    return client
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Browser:
-    """A minimal HTTP client of one local server that keeps its session cookie."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.cookie = None
-
-    def request(self, method, path, body=None):
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        headers = {"Cookie": self.cookie} if self.cookie else {}
-        if body is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            text = response.read().decode("utf-8", "replace")
-        finally:
-            connection.close()
-        for header, value in response.getheaders():
-            if header.lower() == "set-cookie" and value.startswith("session="):
-                self.cookie = value.split(";", 1)[0]
-        return response.status, text
-
-    def login(self, username, password):
-        """Post the login form with its CSRF token, as a browser does."""
-        from urllib.parse import urlencode
-
-        status, page = self.request("GET", "/login/")
-        assert status == 200, page[:500]
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        form = urlencode({"username": username, "password": password, "csrf_token": token})
-        return self.request("POST", "/login/", form)
-
-
-def start_server(port, env, log_path):
-    log_file = open(log_path, "wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "run", "run",
-         "--host", "127.0.0.1", "--port", str(port), "--no-reload", "--no-debugger"],
-        cwd=REPO,
-        env=env,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-    )
-    log_file.close()
-    return process
-
-
-def wait_until_serving(process, port, log_path, seconds=60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"server on port {port} exited:\n{log_path.read_text()[-3000:]}")
-        try:
-            status, _ = Browser(port).request("GET", "/login/")
-            if status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"server on port {port} did not start:\n{log_path.read_text()[-3000:]}")
-
-
 def test_failures_shared_across_processes(database_template, tmp_path):
     redis = redis_client()
     prefix = f"ce-test-{uuid.uuid4().hex}"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "RATELIMIT_"))},
-        "SECRET_KEY": "shared-secret-of-two-servers",
-        "DATABASE_URL": database_template(),
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-        "RATELIMIT_ENABLED": "1",
-        "RATELIMIT_STORAGE_URI": REDIS_URL,
-        "RATELIMIT_KEY_PREFIX": prefix,
+    env = server_env(
+        tmp_path,
+        database_template(),
+        RATELIMIT_ENABLED="1",
+        RATELIMIT_STORAGE_URI=REDIS_URL,
+        RATELIMIT_KEY_PREFIX=prefix,
         # Without the fallback, an unreachable Redis fails the logins loudly.
-        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": "0",
-        "LOGIN_RATE_LIMIT_PER_ACCOUNT": "3 per 5 minutes",
-        "LOGIN_RATE_LIMIT_PER_ADDRESS": "100 per minute",
-    }
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED="0",
+        LOGIN_RATE_LIMIT_PER_ACCOUNT="3 per 5 minutes",
+        LOGIN_RATE_LIMIT_PER_ADDRESS="100 per minute",
+    )
     ports = [free_port(), free_port()]
     logs = [tmp_path / f"server-{port}.log" for port in ports]
-    servers = [start_server(port, env, log) for port, log in zip(ports, logs)]
+    servers = [start(flask_command(port), env, log) for port, log in zip(ports, logs)]
     try:
         for server, port, log in zip(servers, ports, logs):
             wait_until_serving(server, port, log)
@@ -325,13 +244,7 @@ def test_failures_shared_across_processes(database_template, tmp_path):
         keys = list(redis.scan_iter(match=f"*{prefix}*"))
     finally:
         for server in servers:
-            server.terminate()
-        for server in servers:
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server)
         for key in redis.scan_iter(match=f"*{prefix}*"):
             redis.delete(key)
 
