@@ -186,7 +186,9 @@ class AuditQuery:
     def conditions(self) -> list[ColumnElement]:
         conditions: list[ColumnElement] = []
         if self.actor:
-            actor_matches = AuditEntry.actor_name.contains(self.actor, autoescape=True)
+            # LIKE ignores case on SQLite but not on PostgreSQL; icontains
+            # compares lower() of both sides, so the two databases agree.
+            actor_matches = AuditEntry.actor_name.icontains(self.actor, autoescape=True)
             conditions.append(actor_matches)
 
         if self.unit is not None:

@@ -458,6 +458,12 @@ def test_filter_by_actor(login_as, filter_entries):
     assert listed(client, "actor=%25") == set()
 
 
+def test_filter_by_actor_ignores_case(login_as, filter_entries):
+    client = login_as("talent_admin")
+    assert listed(client, "actor=FUSHUN_REV") == {filter_entries["fushun"]}
+    assert listed(client, "actor=Fushun_Rev") == {filter_entries["fushun"]}
+
+
 def test_filter_by_unit_includes_children(app, login_as, filter_entries):
     client = login_as("talent_admin")
 
