@@ -200,10 +200,20 @@ def server(request, database_url, tmp_path_factory):
     _run_flask(["platform", "setup"], env, log_path)
 
     port = _free_port()
-    command = [sys.executable, "-m", "gunicorn"]
-    if (REPO_ROOT / "gunicorn.conf.py").exists():
-        command += ["-c", "gunicorn.conf.py"]
-    command += ["--workers", "2", "--bind", f"127.0.0.1:{port}", "run:app"]
+    # The production settings (logging, proxy trust, threads), with two
+    # workers so that requests of one scenario land on different processes.
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        "gunicorn.conf.py",
+        "--workers",
+        "2",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "run:app",
+    ]
     with log_path.open("a", encoding="utf-8") as log:
         log.write(f"$ {' '.join(command[1:])}\n")
         log.flush()
