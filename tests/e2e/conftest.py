@@ -201,7 +201,7 @@ def server(request, database_url, tmp_path_factory):
 
     port = _free_port()
     # The production settings (logging, proxy trust, threads), with two
-    # workers so that requests of one scenario land on different processes.
+    # workers, so that the requests of one scenario can reach either process.
     command = [
         sys.executable,
         "-m",
