@@ -122,7 +122,8 @@ class AccountView(UserDBModelView):
     # audit entries refer to them.
     exclude_route_methods = {"delete"}
     base_filters = [["id", ManageableAccountsFilter, lambda: None]]
-    base_order = ("id", "asc")
+    # Newest first, so an account just created is on the first page.
+    base_order = ("id", "desc")
 
     list_title = "用户列表"
     show_title = "查看用户"

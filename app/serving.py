@@ -11,7 +11,9 @@
 - A request id per request, taken from the proxy's X-Request-ID when it looks
   like one and made up otherwise, returned in the response and put on every
   log record written while the request runs.
-- `/health` checks the database; `/health/live` only says the process answers.
+- `/health` checks the database; `/health/live` only reports that the
+  process is up. `/favicon.ico` is served for clients that ask for it without
+  reading a page's icon link.
 """
 
 from __future__ import annotations
@@ -21,7 +23,16 @@ import re
 import secrets
 import uuid
 
-from flask import Blueprint, Flask, g, has_request_context, jsonify, request
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    g,
+    has_request_context,
+    jsonify,
+    request,
+    send_from_directory,
+)
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -50,10 +61,11 @@ _CSP_TEMPLATE = (
     "frame-ancestors 'none'"
 )
 
-health = Blueprint("health", __name__)
+# Routes of the service itself rather than of a screen.
+service_routes = Blueprint("service", __name__)
 
 
-@health.get("/health")
+@service_routes.get("/health")
 def health_check():
     """Answer 200 when the database answers a query, 503 when it does not."""
     try:
@@ -65,10 +77,18 @@ def health_check():
     return jsonify(status="ok", database="ok")
 
 
-@health.get("/health/live")
+@service_routes.get("/health/live")
 def liveness():
     """Answer without touching the database: the process is up."""
     return jsonify(status="ok")
+
+
+@service_routes.get("/favicon.ico")
+def favicon():
+    """Serve the icon where browsers and tools look without a page's link tag."""
+    return send_from_directory(
+        current_app.static_folder, "img/favicon.ico", mimetype="image/vnd.microsoft.icon"
+    )
 
 
 class RequestIdFilter(logging.Filter):
@@ -110,7 +130,7 @@ def register(app: Flask) -> None:
         )
     app.session_interface = HttpsAwareSessionInterface()
     app.jinja_env.globals["csp_nonce"] = csp_nonce
-    app.register_blueprint(health)
+    app.register_blueprint(service_routes)
 
     def assign_request_id():
         incoming = request.headers.get(REQUEST_ID_HEADER, "")

@@ -275,3 +275,11 @@ def test_login_form_posts_with_csrf_only(served):
     status, page = browser.text("POST", "/login/", form)
     assert status == 400
     assert "CSRF" in page
+
+
+def test_favicon_served(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.data[:4] == b"\x00\x00\x01\x00"
+    page = client.get("/login/").get_data(as_text=True)
+    assert 'rel="icon"' in page
