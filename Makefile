@@ -6,7 +6,7 @@ FLASK := $(PY) -m flask --app run
 INSTANCE ?= instance
 SECRET_FILE := $(INSTANCE)/secret_key
 
-.PHONY: install translations migrate setup run serve test test-sqlite test-postgres test-browser clean
+.PHONY: install translations migrate setup run serve test test-sqlite test-postgres test-browser bench clean
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,12 @@ test-postgres: install
 test-browser: install
 	scripts/install-browser
 	$(PY) -m pytest tests/e2e
+
+# The benchmark on its own database (never the user's), generated once and
+# reused; it updates docs/benchmarks.md. BENCH_SCALE and BENCH_REPEAT make a
+# smaller run; DATABASE_URL=postgresql://... benchmarks <that db>_bench.
+bench: install
+	$(PY) -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache

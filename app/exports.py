@@ -22,13 +22,16 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from copy import copy
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import IO, TYPE_CHECKING, Any, Union
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._writer import ALL_TEMP_FILES
@@ -312,21 +315,94 @@ def date_value(value: Any) -> dt.date | None:
     raise TypeError(f"unsupported type for a date cell: {type(value).__name__}")
 
 
-def _data_cell(ws: WriteOnlyWorksheet, column: Column, value: Any) -> WriteOnlyCell:
+CellWriter = Callable[[Any], Any]
+
+
+def _cell_writers(ws: WriteOnlyWorksheet, columns: Sequence[Column]) -> list[CellWriter]:
+    """Return, per column, a function that turns a value into what ws.append takes.
+
+    Text goes through the same checks as `text_cell` and `id_text_cell`, numbers
+    and dates through `number_value` and `date_value`. A cell in the default
+    style is passed as a plain value, which openpyxl writes as it would a
+    WriteOnlyCell; a styled cell copies a style made once per column instead
+    of looking its number format up again for every cell.
+    """
+    return [_cell_writer(ws, column) for column in columns]
+
+
+def _cell_writer(ws: WriteOnlyWorksheet, column: Column) -> CellWriter:
     kind = column.kind
+    number_format = column.cell_format
+    if number_format == "General" and kind is ColumnKind.TEXT:
+        return lambda value: _plain_text(ws, value)
+
+    if number_format == "General" and kind is ColumnKind.NUMBER:
+        return number_value
+
+    style = _style_array(ws, number_format)
     if kind is ColumnKind.ID_TEXT:
-        return id_text_cell(ws, value, number_format=column.cell_format)
+        return lambda value: _styled_text(ws, _id_value(value), style)
 
     if kind is ColumnKind.TEXT:
-        return text_cell(ws, value, number_format=column.cell_format)
+        return lambda value: _styled_text(ws, value, style)
 
-    if kind is ColumnKind.NUMBER:
-        cell = WriteOnlyCell(ws, value=number_value(value))
-    else:
-        cell = WriteOnlyCell(ws, value=date_value(value))
+    convert = number_value if kind is ColumnKind.NUMBER else date_value
+    return lambda value: _styled_cell(ws, convert(value), style)
 
-    cell.number_format = column.cell_format
+
+def _style_array(ws: WriteOnlyWorksheet, number_format: str) -> StyleArray:
+    cell = WriteOnlyCell(ws)
+    cell.number_format = number_format
+    return cell._style
+
+
+def _styled_cell(ws: WriteOnlyWorksheet, value: Any, style: StyleArray) -> WriteOnlyCell:
+    # NOTE: `_style` is openpyxl 3.1's per-cell StyleArray, the attribute its own
+    # worksheet copier assigns. The style is set before the value, because
+    # binding a date reads the number format.
+    cell = WriteOnlyCell(ws)
+    cell._style = copy(style)
+    cell.value = value
     return cell
+
+
+def _stored_text(value: Any) -> str:
+    """Return the text a text cell stores: cut to Excel's limit, "_xHHHH_" escaped."""
+    text = _display_text(value)[:MAX_CELL_TEXT_LENGTH]
+    if "_x" in text:
+        text = _ESCAPE_OPENER_RE.sub("_x005F_", text)
+    return text
+
+
+def _plain_text(ws: WriteOnlyWorksheet, value: Any) -> Any:
+    """Return the text as a plain value, or a text cell where openpyxl would misread it.
+
+    openpyxl binds a plain string that starts with "=" as a formula and one of
+    its error codes ("#N/A", ...) as an error, so those, and text that gets the
+    quotePrefix style, go through `text_cell`.
+    """
+    text = _stored_text(value)
+    if looks_like_formula(text) or text in ERROR_CODES:
+        return text_cell(ws, value)
+
+    return text
+
+
+def _styled_text(ws: WriteOnlyWorksheet, value: Any, style: StyleArray) -> WriteOnlyCell:
+    text = _stored_text(value)
+    cell = _styled_cell(ws, text, style)
+    cell.data_type = "s"
+    if looks_like_formula(text):
+        cell.quotePrefix = True
+
+    return cell
+
+
+def _id_value(value: Any) -> Any:
+    if isinstance(value, float):
+        raise TypeError(f"pass ID and mobile numbers as strings, got float {value!r}")
+
+    return value
 
 
 def _text_line(
@@ -358,6 +434,7 @@ def _write_sheet(workbook: Workbook, sheet: Sheet) -> int:
 
     ws.append(_text_line(ws, [column.header for column in columns], _HEADER_FONT))
 
+    writers = _cell_writers(ws, columns)
     count = 0
     for count, row in enumerate(sheet.rows, start=1):
         values = list(row)
@@ -366,7 +443,7 @@ def _write_sheet(workbook: Workbook, sheet: Sheet) -> int:
                 f"row {count} of sheet {title!r} has {len(values)} values, "
                 f"expected {len(columns)}"
             )
-        ws.append([_data_cell(ws, column, v) for column, v in zip(columns, values)])
+        ws.append([write(value) for write, value in zip(writers, values)])
 
     for line in sheet.footer:
         ws.append(_text_line(ws, line, None))
