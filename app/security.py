@@ -8,7 +8,7 @@ import math
 import time
 from typing import Optional
 
-from flask import current_app, flash, g, make_response, request
+from flask import current_app, flash, g, has_request_context, make_response, request
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.sqla.manager import SecurityManager
@@ -86,6 +86,66 @@ class PlatformSecurityManager(SecurityManager):
     def register_views(self) -> None:
         super().register_views()
         self._limit_failed_logins()
+
+    # FAB asks the database once per permission it checks, and a page's menu
+    # and buttons check a few dozen. The pairs of the user's roles are read in
+    # one query and kept for the rest of the request, so a role edited on
+    # screen still takes effect on the next request.
+
+    def _role_permission_pairs(self, role_ids: list[int]) -> frozenset[tuple[str, str]]:
+        """Return the (permission, view) name pairs granted to the roles, once per request."""
+        cache = g.setdefault("_permission_pairs", {}) if has_request_context() else {}
+        key = tuple(sorted(role_ids))
+        if key not in cache:
+            role = self.role_model
+            permission_view = self.permissionview_model
+            rows = self.session.execute(
+                select(self.permission_model.name, self.viewmenu_model.name)
+                .select_from(role)
+                .join(role.permissions)
+                .join(permission_view.permission)
+                .join(permission_view.view_menu)
+                .where(role.id.in_(role_ids))
+            )
+            cache[key] = frozenset((permission, view) for permission, view in rows)
+        return cache[key]
+
+    def _has_view_access(self, user, permission_name: str, view_name: str) -> bool:
+        roles = self.get_user_roles(user)
+        if any(
+            role.name in self.builtin_roles
+            and self._has_access_builtin_roles(role, permission_name, view_name)
+            for role in roles
+        ):
+            return True
+        role_ids = [role.id for role in roles if role.name not in self.builtin_roles]
+        return bool(role_ids) and (
+            (permission_name, view_name) in self._role_permission_pairs(role_ids)
+        )
+
+    def _get_user_permission_view_menus(self, user, permission_name: str, view_menus_name):
+        roles = [self.get_public_role()] if user is None else self.get_user_roles(user)
+        names = set(view_menus_name or ())
+        result = {
+            name
+            for role in roles
+            if role.name in self.builtin_roles
+            for name in names
+            if self._has_access_builtin_roles(role, permission_name, name)
+        }
+        role_ids = [role.id for role in roles if role.name not in self.builtin_roles]
+        if role_ids:
+            pairs = self._role_permission_pairs(role_ids)
+            result.update(name for name in names if (permission_name, name) in pairs)
+        return result
+
+    def get_public_role(self):
+        """Return the public role, read once per request."""
+        if not has_request_context():
+            return super().get_public_role()
+        if "_public_role" not in g:
+            g._public_role = super().get_public_role()
+        return g._public_role
 
     def _limit_failed_logins(self) -> None:
         """Count failed logins per account and per client address.
