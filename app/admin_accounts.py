@@ -324,6 +324,8 @@ class AccountView(UserDBModelView):
         verb = "启用" if active else "禁用"
         for account in changed:
             account.active = active
+            if not active:
+                account.session_epoch = (account.session_epoch or 0) + 1
             account.changed_by_fk = g.user.id
             record_audit(
                 g.user,

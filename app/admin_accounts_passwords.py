@@ -40,13 +40,15 @@ STAMP_KEY = "_password_stamp"
 
 
 def password_stamp(account: Account) -> str:
-    """Return a digest of the account's password hash, keyed with SECRET_KEY.
+    """Return a digest of the account's password hash and session epoch, keyed with SECRET_KEY.
 
-    The session cookie is signed but readable, so it stores this digest and
-    never the hash itself.
+    A new password or a disabling (which raises the epoch) changes the digest
+    and so ends every session signed before. The session cookie is signed but
+    readable, so it stores this digest and never the hash itself.
     """
     key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, (account.password or "").encode(), hashlib.sha256).hexdigest()
+    message = f"{account.password or ''}|{account.session_epoch or 0}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def remember_password_stamp(sender, user: Account, **extra) -> None:
@@ -70,7 +72,7 @@ def check_session() -> Optional[object]:
     if stamp is None or not hmac.compare_digest(stamp, password_stamp(user)):
         logout_user()
         session.pop(STAMP_KEY, None)
-        flash("账号密码已修改，请重新登录。", "warning")
+        flash("登录已失效（密码已修改或账号曾被禁用），请重新登录。", "warning")
         return redirect(url_for(login_endpoint))
 
     if not user.must_change_password:

@@ -172,6 +172,11 @@ class Account(User):
     must_change_password: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=False
     )
+    # Raised each time the account is disabled. Sessions signed before carry
+    # the old value and end, so re-enabling an account does not revive them.
+    session_epoch: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
 
     unit: Mapped[Optional[Unit]] = relationship(foreign_keys=[unit_id])
 

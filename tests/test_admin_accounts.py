@@ -544,6 +544,21 @@ def test_disable_ends_session_and_login(app, login_as):
     assert "启用" in show
 
 
+def test_enable_keeps_old_sessions_ended(app, login_as):
+    reviewer_session = login_as("fushun_reviewer")
+    admin = login_as("talent_admin")
+    reviewer = account_id(app, "fushun_reviewer")
+    admin.post(f"/users/action/disable/{reviewer}")
+
+    admin.post(f"/users/action/enable/{reviewer}")
+
+    assert load_account(app, "fushun_reviewer").active is True
+    ended = reviewer_session.get("/review/")
+    assert ended.status_code == 302
+    assert "/login/" in ended.location
+    assert login_as("fushun_reviewer").get("/review/").status_code == 200
+
+
 def test_enable_from_list(app, login_as):
     admin = login_as("talent_admin")
     reviewers = [account_id(app, "fushun_reviewer"), account_id(app, "liaoning_reviewer")]
