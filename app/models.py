@@ -282,6 +282,16 @@ class Evidence(Model):
     activity: Mapped[Activity] = relationship(back_populates="evidence")
 
 
+_REVIEW_LIST_INDEX_COLUMNS = (
+    "year",
+    "unit_id",
+    "is_exception",
+    "compliant",
+    "total_hours",
+    "submitted_on",
+)
+
+
 class Application(Model):
     """A submitted application (申报) with the figures frozen at submission.
 
@@ -364,7 +374,15 @@ class Application(Model):
 
     __table_args__ = (
         UniqueConstraint("applicant_id", "year", name="uq_application_applicant_year"),
-        Index("ix_application_review_unit_status", "review_unit_id", "status"),
+        # The review lists count and page from these two alone: every
+        # equality filter and sort column of the list is in them.
+        Index(
+            "ix_application_review_list",
+            "review_unit_id",
+            "status",
+            *_REVIEW_LIST_INDEX_COLUMNS,
+        ),
+        Index("ix_application_status_list", "status", *_REVIEW_LIST_INDEX_COLUMNS),
         Index("ix_application_unit_year", "unit_id", "year"),
         Index("ix_application_unit_pinyin", "unit_id", "applicant_name_pinyin"),
         Index("ix_application_first_unit", "first_review_unit_id", "city_decision"),
