@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +44,24 @@ class BulkWriter:
         self.connection = connection
         self.dialect = connection.dialect.name
         self._saved_pragmas: dict[str, Any] = {}
+        self._replica = False
 
     def begin_load(self) -> None:
-        """Relax SQLite's durability for this connection during the load.
+        """Relax checks and durability for this connection during the load.
 
-        WAL with synchronous=OFF can lose the last transactions on a power
-        failure but does not corrupt the file. `end_load` restores both.
+        On PostgreSQL, session_replication_role=replica skips the foreign-key
+        triggers (a full-scale load on PostgreSQL 15 and 2 shared cores took
+        243 s with them, 162 s without). The generator builds every reference
+        from rows it wrote, and tests/test_national_dataset.py checks every
+        foreign key of a small load. The setting needs a superuser or the SET
+        privilege on it, and without one the load keeps the checks.
+
+        On SQLite, WAL with synchronous=OFF can lose the last transactions on
+        a power failure but does not corrupt the file. `end_load` restores
+        every setting.
         """
-        if self.dialect != "sqlite":
+        if self.dialect == "postgresql":
+            self._skip_foreign_key_checks()
             return
         for name in ("journal_mode", "synchronous"):
             self._saved_pragmas[name] = self.connection.exec_driver_sql(
@@ -59,8 +70,22 @@ class BulkWriter:
         self.connection.exec_driver_sql("PRAGMA journal_mode=WAL")
         self.connection.exec_driver_sql("PRAGMA synchronous=OFF")
 
+    def _skip_foreign_key_checks(self) -> None:
+        try:
+            self.connection.exec_driver_sql("SET session_replication_role = replica")
+        except DBAPIError as error:
+            self.connection.rollback()
+            log.info("national dataset: foreign keys stay checked: %s", error.orig)
+            return
+        self.connection.commit()
+        self._replica = True
+
     def end_load(self) -> None:
-        if self.dialect != "sqlite":
+        if self.dialect == "postgresql":
+            if self._replica:
+                self.connection.rollback()
+                self.connection.exec_driver_sql("RESET session_replication_role")
+                self.connection.commit()
             return
         self.connection.commit()
         for name, value in self._saved_pragmas.items():
