@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 FIGURE_LABELS = (
     "省公司审核列表 第1页",
     "人才中心审核列表 第1页",
+    "人才中心审核列表 第1页：查询层",
     "批量合格",
     "导出",
     "预算学时（GET /budget/）",
