@@ -295,7 +295,10 @@ class ActivityView(BaseView):
         activity.remark = (form.remark.data or "").strip() or None
         # The activity counts in the year it took place, by its local date.
         activity.year = form.start_date.data.year
-        activity.inputs = {name: str(value) for name, value in values.items()}
+        # An optional input left empty is not stored, rather than as "None".
+        activity.inputs = {
+            name: str(value) for name, value in values.items() if value not in (None, "")
+        }
 
 
 class EvidenceView(BaseView):

@@ -351,3 +351,11 @@ def test_error_pages_are_chinese(employee_client):
     assert response.status_code == 404
     assert "页面或记录不存在" in response.get_data(as_text=True)
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_inputs_that_do_not_apply_not_stored(app, employee_client):
+    response = add_activity(employee_client, "degree_study", in_study_mode="full_year")
+    assert response.status_code == 302
+
+    inputs = only_activity(app).inputs
+    assert inputs == {"study_mode": "full_year"}
