@@ -1,7 +1,7 @@
 """Write Excel (.xlsx) exports row by row and stream them as downloads.
 
-openpyxl's write-only mode sends each row to a temporary file on disk as it
-arrives, so an export needs memory for about one row, not for the whole sheet.
+XlsxWriter's constant_memory mode writes each finished row to a temporary file on
+disk, so an export needs memory for about one row, not for the whole sheet.
 Callers pass plain Python values and get a file back. This module imports neither
 Flask nor SQLAlchemy, so a view builds its rows from a query and then calls, e.g.::
 
@@ -23,24 +23,16 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from copy import copy
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import IO, TYPE_CHECKING, Any, Union
+from typing import IO, Any, Union
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES
-from openpyxl.styles.cell_style import StyleArray
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._writer import ALL_TEMP_FILES
+from xlsxwriter import Workbook
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from .glossary import Decision
 from .storage import content_disposition
-
-if TYPE_CHECKING:
-    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 logger = logging.getLogger(__name__)
 
@@ -48,25 +40,26 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 
 DEFAULT_SHEET_TITLE = "数据"
 MAX_SHEET_TITLE_LENGTH = 31
-# Excel stores at most 32,767 characters in a cell, and openpyxl 3.1 cuts longer
-# strings to this length without a warning.
+# Excel stores at most 32,767 characters in a cell. Longer text is cut to this
+# many characters here, and XlsxWriter 3.3 also cuts it to 32,767 UTF-16 code units.
 MAX_CELL_TEXT_LENGTH = 32_767
 
 # A finished workbook stays in memory up to this size and then moves to a file on
-# disk. The qualified list with four year columns took about 65 KB per 1,000 rows
-# (measured with openpyxl 3.1.5), so about 120,000 rows fit in 8 MB.
+# disk. The hour report of 80,000 rows with four year columns took 6.7 MB, about
+# 88 KB per 1,000 rows (XlsxWriter 3.3.1), so about 95,000 rows fit in 8 MB.
 DEFAULT_SPOOL_BYTES = 8 * 1024 * 1024
 DEFAULT_CHUNK_SIZE = 64 * 1024
 
 # Characters that XML 1.0 does not allow in a document: C0 controls other than tab,
-# line feed and carriage return, lone surrogates, and U+FFFE and U+FFFF. This is a
-# superset of openpyxl.cell.cell.ILLEGAL_CHARACTERS_RE, which omits the last two
-# groups.
+# line feed and carriage return, lone surrogates, and U+FFFE and U+FFFF.
 _XML_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 # Spreadsheet programs read text that starts with any of these as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 _FORMULA_LEADING_BLANKS = " \t\r\n"
+_FORMULA_FIRST_CHARACTERS = frozenset(
+    "".join(FORMULA_PREFIXES) + _FORMULA_LEADING_BLANKS
+)
 
 # ECMA-376 (22.4.2.4) stores a character as "_xHHHH_" in cell text, and Excel
 # decodes that on reading. A literal "_xHHHH_" keeps its form only when its first
@@ -74,10 +67,28 @@ _FORMULA_LEADING_BLANKS = " \t\r\n"
 # underscore unconsumed, so in "_x0041_x0042_" both openers are escaped.
 _ESCAPE_OPENER_RE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
 
+# Text that needs `safe_text` or the escape above: any C0 control other than tab
+# and line feed (the carriage return included), a lone surrogate, U+FFFE, U+FFFF,
+# or an escape-shaped "_xHHHH_". Most cells contain none, and skip both steps.
+_NEEDS_CLEANING_RE = re.compile(
+    "[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]|_x[0-9A-Fa-f]{4}_"
+)
+
 _SHEET_TITLE_FORBIDDEN_RE = re.compile(r"[/\\?*\[\]:]")
 
-_HEADER_FONT = Font(bold=True)
-_TITLE_FONT = Font(bold=True, size=14)
+_HEADER_FONT = {"bold": True}
+_DIGIT_WIDTH_PIXELS = 7
+_TITLE_FONT = {"bold": True, "font_size": 14}
+
+# XlsxWriter's generic write() would turn some strings into formulas, numbers or
+# hyperlinks. The cell writers call the string writer only, and these options
+# also turn the conversions off for any other call.
+_WORKBOOK_OPTIONS = {
+    "constant_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+}
 
 SIGNATURE_LINE = "单位（盖章）：__________    负责人签字：__________    日期：____年__月__日"
 
@@ -183,6 +194,22 @@ def _cut_utf16(text: str, limit: int) -> str:
     return text
 
 
+def _unique_title(title: str, used: set[str]) -> str:
+    """Return ``title``, with a number appended if another sheet has that name.
+
+    Excel compares sheet names without case, and XlsxWriter raises on a duplicate.
+    """
+    candidate = title
+    number = 0
+    while candidate.casefold() in used:
+        number += 1
+        suffix = str(number)
+        candidate = _cut_utf16(title, MAX_SHEET_TITLE_LENGTH - len(suffix)) + suffix
+
+    used.add(candidate.casefold())
+    return candidate
+
+
 def looks_like_formula(text: str) -> bool:
     """Tell whether a spreadsheet could read ``text`` as a formula.
 
@@ -190,51 +217,6 @@ def looks_like_formula(text: str) -> bool:
     program that trims cells on import would see the formula.
     """
     return text.lstrip(_FORMULA_LEADING_BLANKS).startswith(FORMULA_PREFIXES)
-
-
-def text_cell(
-    ws: WriteOnlyWorksheet, value: Any, *, number_format: str = "General"
-) -> WriteOnlyCell:
-    """Build a write-only cell that stores ``value`` as a string, never a formula.
-
-    openpyxl 3.1 marks a string that starts with "=" as a formula (data type "f")
-    and one such as "#N/A" as an error value (data type "e"). Setting the data
-    type back to "s" makes its writer store the text as an inline string
-    (t="inlineStr"), a cell type that contains text only. openpyxl reads it back as
-    the same string with data type "s".
-
-    A value that starts with = + - or @, also after leading blanks, also gets the
-    quotePrefix style. Excel records that style for text typed after an
-    apostrophe, so editing the cell in Excel keeps it text. The apostrophe is not
-    part of the value.
-
-    Text shaped like "_xHHHH_" is stored as "_x005F_xHHHH_", so Excel shows it
-    unchanged. openpyxl 3.1 does not decode this escape in inline strings and
-    reads such text back in its stored form.
-    """
-    text = _display_text(value)[:MAX_CELL_TEXT_LENGTH]
-    text = _ESCAPE_OPENER_RE.sub("_x005F_", text)
-    cell = WriteOnlyCell(ws, value=text)
-    cell.data_type = "s"
-    cell.number_format = number_format
-    if looks_like_formula(text):
-        cell.quotePrefix = True
-
-    return cell
-
-
-def id_text_cell(
-    ws: WriteOnlyWorksheet, value: Any, *, number_format: str = "@"
-) -> WriteOnlyCell:
-    """Build a text cell formatted as "@" for an ID-card or mobile number.
-
-    A float is rejected because it has already lost the digits beyond the 15th or
-    16th of an 18-digit ID-card number.
-    """
-    if isinstance(value, float):
-        raise TypeError(f"pass ID and mobile numbers as strings, got float {value!r}")
-
-    return text_cell(ws, value, number_format=number_format)
 
 
 def _display_text(value: Any) -> str:
@@ -252,12 +234,35 @@ def _display_text(value: Any) -> str:
     return safe_text(value)
 
 
+def _stored_text(value: Any) -> str:
+    """Return the text a text cell stores for ``value``.
+
+    The text is cleaned by `safe_text` (after mapping a bool to 是 or 否, an enum
+    to its label and a date to ISO format), cut to 32,767 characters, and
+    "_xHHHH_" is stored as "_x005F_xHHHH_", so Excel shows it unchanged. openpyxl
+    3.1 does not decode this escape in inline strings and reads such text back in
+    its stored form.
+    """
+    if value.__class__ is str and _NEEDS_CLEANING_RE.search(value) is None:
+        text = value
+    else:
+        text = _display_text(value)
+
+    if len(text) > MAX_CELL_TEXT_LENGTH:
+        text = text[:MAX_CELL_TEXT_LENGTH]
+
+    if "_x" in text:
+        text = _ESCAPE_OPENER_RE.sub("_x005F_", text)
+
+    return text
+
+
 def number_value(value: Any) -> int | float | Decimal | None:
     """Check a value for a number cell and return it, or None for a blank cell.
 
-    A numeric string becomes a Decimal. openpyxl 3.1 writes every number with 16
-    significant digits ("%.16g"), so Decimal("9.8") is stored as 9.800000000000001,
-    which Excel and Python read as the same double as 9.8.
+    A numeric string becomes a Decimal. XlsxWriter 3.3 writes every number with
+    16 significant digits ("{:.16G}"), so Decimal("9.8") is stored as 9.8 and the
+    float 9.8 as 9.800000000000001, which Excel and Python read as the same double.
     Raises ValueError for text that is not a number or for NaN and infinity, and
     TypeError for a bool or another type.
     """
@@ -315,138 +320,209 @@ def date_value(value: Any) -> dt.date | None:
     raise TypeError(f"unsupported type for a date cell: {type(value).__name__}")
 
 
-CellWriter = Callable[[Any], Any]
+class _TextWorksheet(Worksheet):
+    """A constant_memory worksheet that writes strings exactly as it gets them.
 
-
-def _cell_writers(ws: WriteOnlyWorksheet, columns: Sequence[Column]) -> list[CellWriter]:
-    """Return, per column, a function that turns a value into what ws.append takes.
-
-    Text goes through the same checks as `text_cell` and `id_text_cell`, numbers
-    and dates through `number_value` and `date_value`. A cell in the default
-    style is passed as a plain value, which openpyxl writes as it would a
-    WriteOnlyCell; a styled cell copies a style made once per column instead
-    of looking its number format up again for every cell.
+    XlsxWriter escapes "_xHHHH_" in inline strings itself, but without the
+    lookahead of `_ESCAPE_OPENER_RE`, so it stores "_x0041_x0042_" as
+    "_x005F_x0041_x0042_", whose second escape Excel still decodes. `_stored_text`
+    has escaped the text and removed every control character already, so the
+    worksheet must not escape it again.
     """
-    return [_cell_writer(ws, column) for column in columns]
+
+    # NOTE: This overrides a private method of XlsxWriter 3.3's worksheet, which
+    # its constant_memory mode calls on every string cell.
+    @staticmethod
+    def _escape_control_characters(data: str) -> str:
+        return data
 
 
-def _cell_writer(ws: WriteOnlyWorksheet, column: Column) -> CellWriter:
-    kind = column.kind
+class _Formats:
+    """The cell formats of one workbook, each made once and shared by its cells."""
+
+    def __init__(self, workbook: Workbook) -> None:
+        self._workbook = workbook
+        self._formats: dict[tuple, Format | None] = {}
+
+    def get(
+        self,
+        number_format: str = "General",
+        *,
+        font: Mapping[str, Any] | None = None,
+        quote_prefix: bool = False,
+    ) -> Format | None:
+        """Return the format with these properties, or None for the default style."""
+        font = font or {}
+        key = (number_format, tuple(sorted(font.items())), quote_prefix)
+        if key not in self._formats:
+            properties: dict[str, Any] = dict(font)
+            if number_format != "General":
+                properties["num_format"] = number_format
+            if quote_prefix:
+                properties["quote_prefix"] = True
+            cell_format = self._workbook.add_format(properties) if properties else None
+            self._formats[key] = cell_format
+
+        return self._formats[key]
+
+
+# A cell writer takes the zero-based row number and the value of one cell.
+# NOTE: The writers call XlsxWriter 3.3's undecorated _write_string,
+# _write_number, _write_blank and _write_datetime, which the public write_*
+# methods wrap in a check for "A1" arguments. That check took about 4% of an
+# 80,000-row export under cProfile, and the writers always pass row and column
+# numbers.
+CellWriter = Callable[[int, Any], Any]
+
+
+def _text_writer(
+    ws: Worksheet,
+    column_number: int,
+    plain: Format | None,
+    quoted: Format | None,
+    *,
+    reject_float: bool,
+) -> CellWriter:
+    """Return a writer of text cells, blank for empty text.
+
+    Text that `looks_like_formula` also gets the quotePrefix style. Excel records
+    that style for text typed after an apostrophe, so editing the cell in Excel
+    keeps it text. The apostrophe is not part of the value.
+    """
+    write_blank = ws._write_blank
+    write_string = ws._write_string
+
+    def write(row: int, value: Any) -> None:
+        if reject_float and value.__class__ is float:
+            # A float has already lost the digits beyond the 15th or 16th of an
+            # 18-digit ID-card number.
+            raise TypeError(
+                f"pass ID and mobile numbers as strings, got float {value!r}"
+            )
+
+        text = _stored_text(value)
+        if not text:
+            write_blank(row, column_number, None, plain)
+        elif text[0] in _FORMULA_FIRST_CHARACTERS and looks_like_formula(text):
+            write_string(row, column_number, text, quoted)
+        else:
+            write_string(row, column_number, text, plain)
+
+    return write
+
+
+def _number_writer(
+    ws: Worksheet, column_number: int, style: Format | None
+) -> CellWriter:
+    write_blank = ws._write_blank
+    write_number = ws._write_number
+
+    def write(row: int, value: Any) -> None:
+        number = number_value(value)
+        if number is None:
+            write_blank(row, column_number, None, style)
+        else:
+            write_number(row, column_number, number, style)
+
+    return write
+
+
+def _date_writer(
+    ws: Worksheet, column_number: int, style: Format | None
+) -> CellWriter:
+    write_blank = ws._write_blank
+    write_datetime = ws._write_datetime
+
+    def write(row: int, value: Any) -> None:
+        date = date_value(value)
+        if date is None:
+            write_blank(row, column_number, None, style)
+        else:
+            write_datetime(row, column_number, date, style)
+
+    return write
+
+
+def _cell_writer(
+    ws: Worksheet, formats: _Formats, column_number: int, column: Column
+) -> CellWriter:
+    """Return the writer of one column's cells, with its formats made once."""
     number_format = column.cell_format
-    if number_format == "General" and kind is ColumnKind.TEXT:
-        return lambda value: _plain_text(ws, value)
+    style = formats.get(number_format)
+    if column.kind is ColumnKind.NUMBER:
+        return _number_writer(ws, column_number, style)
 
-    if number_format == "General" and kind is ColumnKind.NUMBER:
-        return number_value
+    if column.kind is ColumnKind.DATE:
+        return _date_writer(ws, column_number, style)
 
-    style = _style_array(ws, number_format)
-    if kind is ColumnKind.ID_TEXT:
-        return lambda value: _styled_text(ws, _id_value(value), style)
-
-    if kind is ColumnKind.TEXT:
-        return lambda value: _styled_text(ws, value, style)
-
-    convert = number_value if kind is ColumnKind.NUMBER else date_value
-    return lambda value: _styled_cell(ws, convert(value), style)
+    quoted = formats.get(number_format, quote_prefix=True)
+    return _text_writer(
+        ws, column_number, style, quoted, reject_float=column.kind is ColumnKind.ID_TEXT
+    )
 
 
-def _style_array(ws: WriteOnlyWorksheet, number_format: str) -> StyleArray:
-    cell = WriteOnlyCell(ws)
-    cell.number_format = number_format
-    return cell._style
+def _write_text_line(
+    ws: Worksheet,
+    formats: _Formats,
+    row: int,
+    values: Sequence[Any],
+    font: Mapping[str, Any] | None,
+) -> None:
+    plain = formats.get(font=font)
+    quoted = formats.get(font=font, quote_prefix=True)
+    for column_number, value in enumerate(values):
+        write = _text_writer(ws, column_number, plain, quoted, reject_float=False)
+        write(row, value)
 
 
-def _styled_cell(ws: WriteOnlyWorksheet, value: Any, style: StyleArray) -> WriteOnlyCell:
-    # NOTE: `_style` is openpyxl 3.1's per-cell StyleArray, the attribute its own
-    # worksheet copier assigns. The style is set before the value, because
-    # binding a date reads the number format.
-    cell = WriteOnlyCell(ws)
-    cell._style = copy(style)
-    cell.value = value
-    return cell
-
-
-def _stored_text(value: Any) -> str:
-    """Return the text a text cell stores: cut to Excel's limit, "_xHHHH_" escaped."""
-    text = _display_text(value)[:MAX_CELL_TEXT_LENGTH]
-    if "_x" in text:
-        text = _ESCAPE_OPENER_RE.sub("_x005F_", text)
-    return text
-
-
-def _plain_text(ws: WriteOnlyWorksheet, value: Any) -> Any:
-    """Return the text as a plain value, or a text cell where openpyxl would misread it.
-
-    openpyxl binds a plain string that starts with "=" as a formula and one of
-    its error codes ("#N/A", ...) as an error, so those, and text that gets the
-    quotePrefix style, go through `text_cell`.
-    """
-    text = _stored_text(value)
-    if looks_like_formula(text) or text in ERROR_CODES:
-        return text_cell(ws, value)
-
-    return text
-
-
-def _styled_text(ws: WriteOnlyWorksheet, value: Any, style: StyleArray) -> WriteOnlyCell:
-    text = _stored_text(value)
-    cell = _styled_cell(ws, text, style)
-    cell.data_type = "s"
-    if looks_like_formula(text):
-        cell.quotePrefix = True
-
-    return cell
-
-
-def _id_value(value: Any) -> Any:
-    if isinstance(value, float):
-        raise TypeError(f"pass ID and mobile numbers as strings, got float {value!r}")
-
-    return value
-
-
-def _text_line(
-    ws: WriteOnlyWorksheet, values: Sequence[Any], font: Font | None
-) -> list[WriteOnlyCell]:
-    cells = []
-    for value in values:
-        cell = text_cell(ws, value)
-        if font is not None:
-            cell.font = font
-        cells.append(cell)
-    return cells
-
-
-def _write_sheet(workbook: Workbook, sheet: Sheet) -> int:
+def _write_sheet(
+    workbook: Workbook, formats: _Formats, sheet: Sheet, title: str
+) -> int:
     """Append one worksheet to ``workbook`` and return its number of data rows."""
-    title = sheet_title(sheet.title)
-    ws = workbook.create_sheet(title)
+    ws = workbook.add_worksheet(title, worksheet_class=_TextWorksheet)
     columns = list(sheet.columns)
-    for index, column in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = column.width
+    for column_number, column in enumerate(columns):
+        # The file stores a width in units of the default font's widest digit,
+        # 7 pixels for Calibri 11. In pixels the stored width equals
+        # ``column.width``, whereas set_column would add Excel's 5-pixel padding.
+        pixels = round(column.width * _DIGIT_WIDTH_PIXELS)
+        ws.set_column_pixels(column_number, column_number, pixels)
 
     # The rows above the data stay visible while scrolling.
-    header_row = len(sheet.preamble) + 1
-    ws.freeze_panes = f"A{header_row + 1}"
+    header_row = len(sheet.preamble)
+    ws.freeze_panes(header_row + 1, 0)
 
+    row = 0
     for line_number, line in enumerate(sheet.preamble):
-        ws.append(_text_line(ws, line, _TITLE_FONT if line_number == 0 else None))
+        font = _TITLE_FONT if line_number == 0 else None
+        _write_text_line(ws, formats, row, line, font)
+        row += 1
 
-    ws.append(_text_line(ws, [column.header for column in columns], _HEADER_FONT))
+    headers = [column.header for column in columns]
+    _write_text_line(ws, formats, row, headers, _HEADER_FONT)
+    row += 1
 
-    writers = _cell_writers(ws, columns)
+    writers = [
+        _cell_writer(ws, formats, column_number, column)
+        for column_number, column in enumerate(columns)
+    ]
+    width = len(writers)
     count = 0
-    for count, row in enumerate(sheet.rows, start=1):
-        values = list(row)
-        if len(values) != len(columns):
+    for count, values in enumerate(sheet.rows, start=1):
+        if not isinstance(values, (list, tuple)):
+            values = list(values)
+        if len(values) != width:
             raise ValueError(
                 f"row {count} of sheet {title!r} has {len(values)} values, "
-                f"expected {len(columns)}"
+                f"expected {width}"
             )
-        ws.append([write(value) for write, value in zip(writers, values)])
+        for write, value in zip(writers, values):
+            write(row, value)
+        row += 1
 
     for line in sheet.footer:
-        ws.append(_text_line(ws, line, None))
+        _write_text_line(ws, formats, row, line, None)
+        row += 1
 
     return count
 
@@ -454,21 +530,27 @@ def _write_sheet(workbook: Workbook, sheet: Sheet) -> int:
 def write_workbook(target: Target, sheets: Iterable[Sheet]) -> dict[str, int]:
     """Write ``sheets`` as an .xlsx workbook to a path or a binary file.
 
-    Rows are consumed one at a time in openpyxl's write-only mode. Returns the
-    number of data rows of each sheet by its final title. Raises ValueError for a
-    row whose length differs from the columns, and for a workbook without sheets.
+    Rows are consumed one at a time in XlsxWriter's constant_memory mode. Returns
+    the number of data rows of each sheet by its final title. A title that the
+    workbook has already gets a number appended. Raises ValueError for a row whose
+    length differs from the columns, and for a workbook without sheets.
     """
-    workbook = Workbook(write_only=True)
+    if isinstance(target, os.PathLike):
+        target = os.fspath(target)
+
+    workbook = Workbook(target, _WORKBOOK_OPTIONS)
+    formats = _Formats(workbook)
     counts: dict[str, int] = {}
+    used_titles: set[str] = set()
     try:
         for sheet in sheets:
-            count = _write_sheet(workbook, sheet)
-            counts[workbook.worksheets[-1].title] = count
+            title = _unique_title(sheet_title(sheet.title), used_titles)
+            counts[title] = _write_sheet(workbook, formats, sheet, title)
 
         if not counts:
             raise ValueError("a workbook needs at least one sheet")
 
-        workbook.save(target)
+        workbook.close()
     except BaseException:
         _discard_sheet_files(workbook)
         raise
@@ -478,31 +560,28 @@ def write_workbook(target: Target, sheets: Iterable[Sheet]) -> dict[str, int]:
 
 
 def _discard_sheet_files(workbook: Workbook) -> None:
-    """Close and delete the temporary files of a workbook that was not saved.
+    """Close and delete the row files of a workbook that was not written.
 
-    openpyxl 3.1 deletes them only on save or at interpreter exit, so a failed
-    export in a long-running server would otherwise leave them on disk.
+    XlsxWriter 3.3 deletes a worksheet's row file only when the workbook is
+    closed, so a failed export in a long-running server would otherwise leave
+    it on disk.
     """
-    # NOTE: This uses openpyxl 3.1 internals: the worksheet's _rows generator and
-    # _writer, and the module list ALL_TEMP_FILES. If they change, the files stay
-    # until the interpreter exits.
-    for ws in workbook.worksheets:
-        writer = getattr(ws, "_writer", None)
-        if writer is None or writer.out not in ALL_TEMP_FILES:
+    # NOTE: This uses XlsxWriter 3.3 internals: the worksheet attributes
+    # row_data_fh and row_data_filename of constant_memory mode. A failure while
+    # close() packs the archive can also leave the packer's own temporary files.
+    workbook.fileclosed = True
+    for ws in workbook.worksheets():
+        path = getattr(ws, "row_data_filename", None)
+        if path is None:
             continue
 
         try:
-            # Finish the row generator first, because garbage collection would
-            # otherwise close it later and make it write into the closed file.
-            rows = getattr(ws, "_rows", None)
-            if rows is not None:
-                rows.close()
-            writer.close()
-            writer.cleanup()
-        except (OSError, ValueError) as error:
-            logger.warning(
-                "Failed to delete temporary sheet file %s: %s", writer.out, error
-            )
+            ws.row_data_fh.close()
+            ws.row_data_fh_closed = True
+            if os.path.exists(path):
+                os.unlink(path)
+        except OSError as error:
+            logger.warning("Failed to delete temporary sheet file %s: %s", path, error)
 
 
 def write_workbook_tempfile(
@@ -603,7 +682,8 @@ _HOURS_FORMAT = "0.0"
 
 def _field(row: Mapping[str, Any] | Any, key: str) -> Any:
     """Read ``key`` from a mapping or an attribute, raising if it is missing."""
-    if isinstance(row, Mapping):
+    # The dict check first skips the slower abstract Mapping check for most rows.
+    if row.__class__ is dict or isinstance(row, Mapping):
         return row[key]
 
     return getattr(row, key)
