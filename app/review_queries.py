@@ -248,11 +248,22 @@ def fetch_page(user: Account, query: ReviewQuery) -> Page:
     column = SORTS[query.sort]
     order = [column.desc() if query.descending else column.asc()]
     order.append(Application.id.desc() if query.descending else Application.id.asc())
-    page_ids = db.session.scalars(
-        ids.order_by(*order)
-        .limit(query.page_size)
-        .offset((query.page - 1) * query.page_size)
-    ).all()
+    offset = (query.page - 1) * query.page_size
+    limit = min(query.page_size, max(total - offset, 0))
+    if offset > total // 2:
+        # A page in the back half is read from the end in the opposite
+        # order: the database then keeps only the rows up to that page
+        # instead of sorting past all the rows before it. The id breaks
+        # ties, so the reversed order is the exact reverse.
+        reverse = [column.asc() if query.descending else column.desc()]
+        reverse.append(Application.id.asc() if query.descending else Application.id.desc())
+        page_ids = db.session.scalars(
+            ids.order_by(*reverse).limit(limit).offset(total - offset - limit)
+        ).all()
+    else:
+        page_ids = db.session.scalars(
+            ids.order_by(*order).limit(query.page_size).offset(offset)
+        ).all()
     rows = []
     if page_ids:
         rows = db.session.execute(
