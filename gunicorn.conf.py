@@ -24,9 +24,10 @@ max_requests_jitter = 200
 # The app is built in each worker after the fork, so no database connection
 # is ever shared between processes.
 preload_app = False
-# Trust X-Forwarded-* only from the local proxy; the app's ProxyFix decides
-# how many hops to believe.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# gunicorn believes no forwarded header itself: the app's ProxyFix decides
+# how many proxies to believe (PROXY_FIX_HOPS), so 0 means none at all.
+forwarded_allow_ips = ""
+secure_scheme_headers: dict[str, str] = {}
 
 # One control socket per user would be shared by every server on the host;
 # the platform does not use gunicornc.

@@ -213,8 +213,8 @@ class PlatformSecurityManager(SecurityManager):
 
 
 def _login_address_key() -> str:
-    # NOTE: behind a reverse proxy every client has the proxy's address until
-    # the app is wrapped in werkzeug's ProxyFix with the proxy count.
+    # Behind a reverse proxy this is the client's address only when
+    # PROXY_FIX_HOPS names the proxies (app.serving); otherwise it is the proxy's.
     return "address:" + (get_remote_address() or "")
 
 

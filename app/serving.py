@@ -67,13 +67,21 @@ service_routes = Blueprint("service", __name__)
 
 @service_routes.get("/health")
 def health_check():
-    """Answer 200 when the database answers a query, 503 when it does not."""
+    """Answer 200 when the migrated schema answers a query, 503 when it does not.
+
+    The query reads Alembic's version table rather than `SELECT 1`, because
+    SQLite creates an empty file for a missing database and would pass.
+    """
     try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any failure means "not healthy"
-        log.exception("health check: the database did not answer")
+        version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except Exception as error:  # noqa: BLE001 - any failure means "not healthy"
+        # One line per failed probe: a proxy probes every few seconds.
+        log.error("health check failed: the database did not answer: %s", error)
         db.session.rollback()
         return jsonify(status="error", database="unavailable"), 503
+    if not version:
+        log.error("health check failed: the database has no migrated schema")
+        return jsonify(status="error", database="not migrated"), 503
     return jsonify(status="ok", database="ok")
 
 

@@ -9,6 +9,7 @@ import os
 import re
 import time
 import uuid
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -283,3 +284,20 @@ def test_favicon_served(client):
     assert response.data[:4] == b"\x00\x00\x01\x00"
     page = client.get("/login/").get_data(as_text=True)
     assert 'rel="icon"' in page
+
+
+def test_health_reports_an_empty_database(make_app, tmp_path):
+    """A SQLite file that exists but holds no schema is not healthy."""
+    client = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/empty.db").test_client()
+    response = client.get("/health")
+    assert response.status_code == 503
+    assert response.get_json()["status"] == "error"
+
+
+def test_gunicorn_believes_no_forwarded_header():
+    """Only the app's ProxyFix, sized by PROXY_FIX_HOPS, reads X-Forwarded-*."""
+    import runpy
+
+    settings = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    assert settings["forwarded_allow_ips"] == ""
+    assert settings["secure_scheme_headers"] == {}
