@@ -292,6 +292,16 @@ _REVIEW_LIST_INDEX_COLUMNS = (
 )
 
 
+_REVIEW_LIST_FILTER_COLUMNS = (
+    "year",
+    "status",
+    "compliant",
+    "is_exception",
+    "review_unit_id",
+    "unit_id",
+)
+
+
 class Application(Model):
     """A submitted application (申报) with the figures frozen at submission.
 
@@ -383,6 +393,21 @@ class Application(Model):
             *_REVIEW_LIST_INDEX_COLUMNS,
         ),
         Index("ix_application_status_list", "status", *_REVIEW_LIST_INDEX_COLUMNS),
+        # One per sort order of the list, so a page is read in order and
+        # the scan stops after it; PostgreSQL checks the filters in the index.
+        *(
+            Index(
+                f"ix_application_sort_{name}",
+                column,
+                "id",
+                postgresql_include=list(_REVIEW_LIST_FILTER_COLUMNS),
+            )
+            for name, column in (
+                ("hours", "total_hours"),
+                ("submitted", "submitted_on"),
+                ("name", "applicant_name_pinyin"),
+            )
+        ),
         Index("ix_application_unit_year", "unit_id", "year"),
         Index("ix_application_unit_pinyin", "unit_id", "applicant_name_pinyin"),
         Index("ix_application_first_unit", "first_review_unit_id", "city_decision"),
