@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Optional
 
+from flask import current_app
 from sqlalchemy import select
 
 from . import rules
-from .ruleset_store import current_ruleset
+from .ruleset_store import current_ruleset, is_published_instance
 from .extensions import db
 from .models import Activity, Profile
 
@@ -74,9 +75,70 @@ def activity_values(ruleset: rules.RuleSet, activity: Activity) -> dict:
     Stored inputs were validated when saved, but the rule set may have changed
     since; an input the current rule set rejects contributes no hours.
     """
-    category = ruleset.category(activity.category)
-    values, errors = rules.validate_inputs(category, activity.inputs or {})
+    return _typed_values(ruleset, activity.category, activity.inputs or {})
+
+
+def _typed_values(ruleset: rules.RuleSet, category_code: str, inputs: dict) -> dict:
+    category = ruleset.category(category_code)
+    values, errors = rules.validate_inputs(category, inputs)
     return {} if errors else values
+
+
+# A published rule set never changes, so the conversion of the same inputs by
+# it always gives the same hours: those are kept per app and rule-set label,
+# up to this many per label. Drafts are converted afresh every time.
+MAX_CACHED_CONVERSIONS = 50_000
+
+
+class _Conversions:
+    """Typed values and hours of activities by their inputs, for one published rule set."""
+
+    def __init__(self, ruleset: rules.RuleSet) -> None:
+        self.ruleset = ruleset
+        self.values: dict[tuple, dict] = {}
+        self.hours: dict[tuple, rules.ActivityHours] = {}
+
+    def typed_values(self, category_code: str, inputs: dict) -> dict:
+        key = _key(category_code, inputs)
+        values = self.values.get(key) if key else None
+        if key is None:
+            return _typed_values(self.ruleset, category_code, inputs)
+        if values is None:
+            values = _typed_values(self.ruleset, category_code, inputs)
+            if len(self.values) < MAX_CACHED_CONVERSIONS:
+                self.values[key] = values
+        return values
+
+    def convert(self, category, values, ref) -> rules.ActivityHours:
+        key = _key(category.code, values)
+        if key is None:
+            return rules.compute_activity(category, values, ref)
+        hours = self.hours.get(key)
+        if hours is None:
+            hours = rules.compute_activity(category, values, ref)
+            if len(self.hours) < MAX_CACHED_CONVERSIONS:
+                self.hours[key] = hours
+        return hours
+
+
+def _key(category_code: str, mapping: dict) -> Optional[tuple]:
+    """Return a hashable key of the inputs, or None when a value cannot be hashed."""
+    key = (category_code, tuple(sorted(mapping.items())))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _conversions(ruleset: rules.RuleSet) -> Optional[_Conversions]:
+    if not is_published_instance(ruleset):
+        return None
+    store = current_app.extensions.setdefault("activity_conversions", {})
+    conversions = store.get(ruleset.version)
+    if conversions is None or conversions.ruleset is not ruleset:
+        conversions = store[ruleset.version] = _Conversions(ruleset)
+    return conversions
 
 
 def compute_budget(
@@ -88,22 +150,31 @@ def compute_budget(
     method = profile.target_method if profile is not None else None
     years = [application_year + offset for offset in ruleset.display_year_offsets]
 
-    rows = db.session.scalars(
-        select(Activity)
+    # Only the columns the conversion reads, not whole activity objects.
+    rows = db.session.execute(
+        select(Activity.id, Activity.category, Activity.year, Activity.inputs)
         .where(Activity.owner_id == owner_id, Activity.year.in_(years))
         .order_by(Activity.start_date, Activity.id)
     ).all()
+    conversions = _conversions(ruleset)
     known_codes = {category.code for category in ruleset.categories}
     by_year: dict[int, list] = {year: [] for year in years}
-    for activity in rows:
-        if activity.category not in known_codes:
+    for row in rows:
+        if row.category not in known_codes:
             continue
-        values = activity_values(ruleset, activity)
+        inputs = row.inputs or {}
+        if conversions is not None:
+            values = conversions.typed_values(row.category, inputs)
+        else:
+            values = _typed_values(ruleset, row.category, inputs)
         if values:
-            by_year[activity.year].append((activity.category, values, activity.id))
+            by_year[row.year].append((row.category, values, row.id))
 
     summaries = {
-        year: rules.compute_year(ruleset, year, items) for year, items in by_year.items()
+        year: rules.compute_year(
+            ruleset, year, items, conversions.convert if conversions else None
+        )
+        for year, items in by_year.items()
     }
     assessment = None
     if method in method_labels(ruleset):

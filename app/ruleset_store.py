@@ -93,6 +93,11 @@ def _published_cache() -> dict[str, rules.RuleSet]:
     return current_app.extensions.setdefault(_CACHE_KEY, {})
 
 
+def is_published_instance(ruleset: rules.RuleSet) -> bool:
+    """Tell whether `ruleset` is this app's cached object of a published version."""
+    return _published_cache().get(ruleset.version) is ruleset
+
+
 def parse_version(row: RuleSetVersion) -> rules.RuleSet:
     """Build the rule set of a stored version, and cache it once it is published.
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
+from typing import Optional
 
 from .errors import FormulaError, InvalidInputError
 from .formula import FormulaContext, evaluate_formula
@@ -65,22 +66,27 @@ def compute_activity(
 
 
 def compute_year(
-    ruleset: RuleSet, year: int, activities: Iterable[ActivityEntry]
+    ruleset: RuleSet,
+    year: int,
+    activities: Iterable[ActivityEntry],
+    convert: Optional[Callable[[Category, Mapping[str, RawInput], object], ActivityHours]] = None,
 ) -> YearSummary:
     """Sum a year's activities into buckets and check the yearly requirements.
 
     Per-year caps apply in the order the activities are given: once a category has
     reached its cap, later activities of that category count only the remainder.
-    Raises KeyError for an unknown category code and InvalidInputError, carrying
-    the activity's ref, for invalid values.
+    `convert` converts one activity, `compute_activity` unless a caller passes
+    one that remembers earlier results. Raises KeyError for an unknown category
+    code and InvalidInputError, carrying the activity's ref, for invalid values.
     """
+    convert = convert or compute_activity
     counted_per_category: dict[str, Decimal] = {}
     bucket_totals = {bucket.code: Decimal(0) for bucket in ruleset.buckets}
     lines: list[ActivityLine] = []
 
     for category_code, values, ref in activities:
         category = ruleset.category(category_code)
-        activity = compute_activity(category, values, ref)
+        activity = convert(category, values, ref)
 
         counted_before = counted_per_category.get(category.code, Decimal(0))
         hours = activity.hours
