@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -22,7 +22,7 @@ from .ids import parse_id
 from .models import Activity, Application, Evidence
 from .ruleset_store import current_ruleset
 from .scope import get_owned_or_404, may_see_records_of
-from .storage import UploadRejected, delete_stored, open_stored, store_upload
+from .storage import UploadRejected, delete_stored, open_stored, send_stored, store_upload
 
 log = logging.getLogger(__name__)
 
@@ -318,12 +318,7 @@ class EvidenceView(BaseView):
         except (FileNotFoundError, ValueError) as error:
             log.warning("evidence id=%s file unavailable: %s", evidence.id, error)
             abort(404)
-        return send_file(
-            stream,
-            mimetype=evidence.content_type,
-            as_attachment=True,
-            download_name=evidence.original_name,
-        )
+        return send_stored(stream, evidence.content_type, evidence.original_name)
 
     @expose("/<int:evidence_id>/delete", methods=["POST"])
     @has_access

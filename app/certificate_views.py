@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 
 from . import certificates
 from .certificates import ACTION_LABELS, STATUS_LABELS, NotFound, Refused, UnknownAction
-from .storage import KIND_CONTENT_TYPES, open_stored
+from .storage import KIND_CONTENT_TYPES, open_stored, send_stored
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +70,7 @@ class CertificateView(BaseView):
                 error,
             )
             abort(404)
-        return send_file(
-            stream,
-            mimetype=certificate.content_type,
-            as_attachment=True,
-            download_name=certificate.original_name,
-        )
+        return send_stored(stream, certificate.content_type, certificate.original_name)
 
     @expose("/upload", methods=["GET", "POST"])
     @has_access

@@ -20,6 +20,7 @@ from typing import BinaryIO
 from urllib.parse import quote
 
 import filetype
+from flask import send_file
 from PIL import Image, ImageOps
 
 logger = logging.getLogger(__name__)
@@ -385,6 +386,15 @@ def content_disposition(original_name: str) -> str:
     # RFC 5987 attr-char: letters, digits and !#$&+-.^_`|~ stay unencoded.
     encoded = quote(name, safe="!#$&+-.^_`|~")
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+
+
+def send_stored(stream: BinaryIO, mimetype: str, original_name: str):
+    """Send an opened stored file as a download under its original name."""
+    response = send_file(
+        stream, mimetype=mimetype, as_attachment=True, download_name=original_name
+    )
+    response.headers["Content-Disposition"] = content_disposition(original_name)
+    return response
 
 
 def _ascii_fallback(name: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 
 from . import rules
@@ -14,7 +14,7 @@ from .forms import SubmissionForm
 from .hours import compute_budget
 from .models import Application, Profile
 from .scope import applications_condition
-from .storage import UploadRejected, delete_stored, open_stored, store_upload
+from .storage import UploadRejected, delete_stored, open_stored, send_stored, store_upload
 from .submission import (
     AlreadySubmitted,
     ExceptionClaim,
@@ -119,12 +119,7 @@ class SubmissionView(BaseView):
         except (FileNotFoundError, ValueError) as error:
             log.warning("exception scan of application id=%s unavailable: %s", application.id, error)
             abort(404)
-        return send_file(
-            stream,
-            mimetype=application.exception_scan_type,
-            as_attachment=True,
-            download_name=application.exception_scan_name,
-        )
+        return send_stored(stream, application.exception_scan_type, application.exception_scan_name)
 
     @staticmethod
     def _discard(claim: ExceptionClaim | None) -> None:

@@ -210,6 +210,8 @@ def test_pdf_with_chinese_name(app, employee_client):
     disposition = download.headers["Content-Disposition"]
     assert disposition.startswith("attachment")
     assert "filename*=UTF-8''" + urllib.parse.quote("学术论文 证书.pdf") in disposition
+    # Clients without filename* get a name with an extension, not ".pdf".
+    assert 'filename="download.pdf"' in disposition
 
 
 def test_renamed_executable_rejected(app, employee_client):
