@@ -39,6 +39,14 @@ talent centre's those of `bench_talent_admin`. The bulk 合格 is one POST of
 500 rows waiting at the province, undone after each run; the export is
 导出学时报表 of the talent centre for the applications' year (every
 application of that year).
+
+Each list page has a second line, its query layer alone
+(`app.review_queries.fetch_page`: the count, the page's ids and the page's
+rows): the ratio target compares that line with the hand-written SQL, and
+the whole page has the 50 ms target. 预算学时 is measured warm: its untimed
+warm-up run fills the per-process cache of conversions of the published rule
+set, which later requests with the same inputs reuse; a first request after
+a restart or a publication converts every activity again.
 """
 
 
