@@ -116,6 +116,19 @@ def load_titles(path: str | None = None) -> int:
     return count
 
 
+# Ten national campaigns: 2,000,000 accounts and 20,000,000 activities. The
+# generator plans every account in memory first, so a far larger scale would
+# exhaust the memory before it wrote anything useful.
+MAX_DATASET_SCALE = 10.0
+
+
+def _finite_scale(context, parameter, value: float) -> float:
+    # FloatRange lets NaN through, because every comparison with it is false.
+    if value != value:
+        raise click.BadParameter(f"必须是 0 到 {MAX_DATASET_SCALE:g} 之间的数")
+    return value
+
+
 def register(app: Flask) -> None:
     @app.cli.group("platform")
     def platform() -> None:
@@ -178,18 +191,22 @@ def register(app: Flask) -> None:
         "--scale",
         default=1.0,
         show_default=True,
-        type=click.FloatRange(min=0, min_open=True),
-        help="Multiplies the row counts (200,000 accounts, 80,000 applications at 1).",
+        type=click.FloatRange(min=0, max=MAX_DATASET_SCALE, min_open=True),
+        callback=_finite_scale,
+        help=(
+            "Multiplies the row counts (200,000 accounts, 80,000 applications at 1); "
+            f"at most {MAX_DATASET_SCALE:g}."
+        ),
     )
     @with_appcontext
     def generate_national_command(seed: int, scale: float) -> None:
         """Generate the national dataset into an empty database migrated to head."""
         # Imported here because national_dataset imports this module.
-        from .national_dataset import DatasetNotEmpty, generate
+        from .national_dataset import DatasetNotEmpty, DatasetNotMigrated, generate
 
         try:
             summary = generate(seed, scale, progress=click.echo)
-        except DatasetNotEmpty as error:
+        except (DatasetNotEmpty, DatasetNotMigrated) as error:
             raise click.ClickException(error.message) from None
         for line in summary.lines():
             click.echo(line)

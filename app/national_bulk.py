@@ -80,14 +80,18 @@ class BulkWriter:
         self.connection.commit()
         self._replica = True
 
-    def end_load(self) -> None:
+    def end_load(self, failed: bool = False) -> None:
+        """Restore the connection's settings; after a failure, drop the uncommitted rows."""
         if self.dialect == "postgresql":
             if self._replica:
                 self.connection.rollback()
                 self.connection.exec_driver_sql("RESET session_replication_role")
                 self.connection.commit()
             return
-        self.connection.commit()
+        if failed:
+            self.connection.rollback()
+        else:
+            self.connection.commit()
         for name, value in self._saved_pragmas.items():
             self.connection.exec_driver_sql(f"PRAGMA {name}={value}")
 

@@ -53,6 +53,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import text
 from werkzeug.security import generate_password_hash
 
@@ -286,6 +287,18 @@ def _ensure_waiting_at(
     )
 
 
+class DatasetNotMigrated(Exception):
+    """The database lacks the platform's tables."""
+
+    message = "数据库尚未迁移：请先运行 flask --app run db upgrade，再生成数据集。"
+
+
+def reject_if_not_migrated() -> None:
+    """Raise DatasetNotMigrated unless the migrations have created the tables."""
+    if not sa_inspect(db.engine).has_table("alembic_version"):
+        raise DatasetNotMigrated(DatasetNotMigrated.message)
+
+
 def generate(
     seed: int = 2026,
     scale: float = 1.0,
@@ -301,6 +314,7 @@ def generate(
     started = time.perf_counter()
     report = progress or (lambda message: None)
     account_count, application_count = _counts(scale)
+    reject_if_not_migrated()
     prepare_reference_data(report)
     reject_if_not_empty()
 
@@ -359,8 +373,14 @@ def generate(
 
             report("正在更新序列和统计信息……")
             writer.finish()
-        finally:
-            writer.end_load()
+        except BaseException:
+            # Earlier steps have committed their rows, so the database is no
+            # longer empty and a new run would reject it.
+            writer.end_load(failed=True)
+            log.error("national dataset: generation failed part-way", exc_info=True)
+            report("生成未完成：数据库中已留下部分数据，请删除该数据库，在新的空数据库中重新生成。")
+            raise
+        writer.end_load()
         unit_counts = connection.execute(
             text(
                 "SELECT COUNT(*), "

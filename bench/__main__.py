@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import signal
 import sys
 from pathlib import Path
 
@@ -91,6 +92,9 @@ def main() -> int:
         "seconds": load_seconds,
     }
 
+    # SIGTERM unwinds like Ctrl+C, so the blocks that restore the dataset and
+    # stop the load's gunicorn still run.
+    signal.signal(signal.SIGTERM, _interrupt)
     print(f"基准测试数据库：{target.label}", flush=True)
     marker = dataset.prepare(make_app, target, seed, scale)
     app = make_app(target.url)
@@ -99,6 +103,7 @@ def main() -> int:
 
         counts = measure.dataset_counts(db.engine)
         version = measure.database_version(db.engine)
+        state_before = dataset.fingerprint(db.engine)
     # Requests run outside any app context: inside one, every request of the
     # test client would share its `g`, the logged-in user included.
     run = measure.Run(app, settings, marker["employee"])
@@ -138,9 +143,21 @@ def main() -> int:
         load_settings=load_settings,
         reasons=REASONS,
     )
+    with app.app_context():
+        from app.extensions import db
+
+        state_after = dataset.fingerprint(db.engine)
+        if state_after != state_before:
+            print(f"基准测试没有恢复数据：{state_before} → {state_after}", file=sys.stderr)
+            return 1
+        dataset.write_state(db.engine, state_after)
     report.write(report_path, target.dialect, text)
     print(f"报告已写入 {report_path}", flush=True)
     return 0
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,9 @@ DEFAULT_SQLITE_PATH = REPO_DIR / "instance" / "bench-national.db"
 # The dataset's evidence files, apart from the user's uploads.
 DEFAULT_UPLOAD_FOLDER = REPO_DIR / "instance" / "bench-uploads"
 MARKER_TABLE = "bench_dataset"
+# How the last complete run left the data it changes and restores; a run
+# that was interrupted before restoring leaves a different state.
+STATE_TABLE = "bench_dataset_state"
 DEFAULT_SEED = 2026
 
 
@@ -121,6 +124,39 @@ def read_marker(engine: sa.Engine) -> dict | None:
     }
 
 
+def fingerprint(engine: sa.Engine) -> str:
+    """Summarise what a run changes and restores: review events, audit entries, versions."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            sa.text(
+                "SELECT (SELECT count(*) FROM review_event), "
+                "(SELECT coalesce(max(id), 0) FROM review_event), "
+                "(SELECT count(*) FROM audit_entry), "
+                "(SELECT coalesce(sum(version), 0) FROM application), "
+                "(SELECT count(*) FROM application WHERE province_decision IS NOT NULL)"
+            )
+        ).one()
+    return "/".join(str(int(value)) for value in row)
+
+
+def read_state(engine: sa.Engine) -> str | None:
+    if not sa.inspect(engine).has_table(STATE_TABLE):
+        return None
+    with engine.connect() as connection:
+        return connection.scalar(sa.text(f"SELECT state FROM {STATE_TABLE}"))
+
+
+def write_state(engine: sa.Engine, state: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(f"CREATE TABLE IF NOT EXISTS {STATE_TABLE} (state VARCHAR(200) NOT NULL)")
+        )
+        connection.execute(sa.text(f"DELETE FROM {STATE_TABLE}"))
+        connection.execute(
+            sa.text(f"INSERT INTO {STATE_TABLE} (state) VALUES (:state)"), {"state": state}
+        )
+
+
 def _write_marker(
     engine: sa.Engine, seed: int, scale: float, seconds: float, employee: str
 ) -> None:
@@ -171,9 +207,22 @@ def prepare(app_factory, target: Target, seed: int, scale: float) -> dict:
     engine = sa.create_engine(target.url)
     try:
         marker = read_marker(engine)
+        state = read_state(engine)
+        unchanged = marker is None or state is None or state == fingerprint(engine)
     finally:
         engine.dispose()
-    if marker and marker["seed"] == seed and abs(marker["scale"] - scale) < 1e-9:
+    if not unchanged:
+        log.warning(
+            "the dataset in %s is not as the last run left it (an interrupted run?); "
+            "generating it anew",
+            target.label,
+        )
+    if (
+        unchanged
+        and marker
+        and marker["seed"] == seed
+        and abs(marker["scale"] - scale) < 1e-9
+    ):
         log.info("reusing the dataset seed=%s scale=%s in %s", seed, scale, target.label)
         app = app_factory(target.url)
         _upgrade(app)
@@ -202,6 +251,7 @@ def prepare(app_factory, target: Target, seed: int, scale: float) -> dict:
         _analyze(db.engine)
         seconds = time.perf_counter() - started
         _write_marker(db.engine, seed, scale, seconds, summary.bench_employee_username)
+        write_state(db.engine, fingerprint(db.engine))
         db.engine.dispose()
     engine = sa.create_engine(target.url)
     try:

@@ -23,7 +23,8 @@ measures is described in the README's Benchmarks section.
 Every figure is measured through the real app: Flask's test client with a
 logged-in session for the single requests, and gunicorn with several workers
 for the load. Times are wall-clock milliseconds of whole requests, response
-body included; *p95* is the nearest-rank 95th percentile of the runs. The
+body included; *p95* is the nearest-rank 95th percentile of the runs, and
+*met?* judges the median against the target. The
 baselines are measured in the same run on the same database: the same list
 page by a hand-written SQL query (the same count, filters, sort, limit and
 offset), a bare openpyxl write-only loop writing the same rows and columns

@@ -114,3 +114,22 @@ def test_bench_tiny_run(bench_env):
     else:
         assert "PostgreSQL only" in report
     assert after == before
+
+
+def test_bench_regenerates_after_interrupted_run(bench_env):
+    """A run cut off before restoring leaves other data; the next run starts anew."""
+    env, target = bench_env
+    _run(env)
+    engine = sa.create_engine(dataset.driver_url(target.url))
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text("UPDATE application SET version = version + 1 WHERE id = "
+                        "(SELECT min(id) FROM application)")
+            )
+    finally:
+        engine.dispose()
+
+    output = _run(env)
+
+    assert "生成全国数据集" in output

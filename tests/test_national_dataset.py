@@ -525,3 +525,52 @@ def test_rejects_bad_scale(generated):
     )
     assert result.exit_code == 2
     assert "--scale" in result.output
+
+
+@pytest.mark.parametrize("scale", ["nan", "inf", "1e9", "-1"])
+def test_rejects_scale_outside_range(generated, scale):
+    app, _ = generated
+    result = app.test_cli_runner().invoke(
+        args=["platform", "generate-national", "--scale", scale]
+    )
+    assert result.exit_code == 2
+    assert "--scale" in result.output
+
+
+def test_rejects_unmigrated_database(tmp_path):
+    app = create_app(
+        {
+            **CONFIG,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/unmigrated.db",
+            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        }
+    )
+    result = app.test_cli_runner().invoke(
+        args=["platform", "generate-national", "--scale", "0.0005"]
+    )
+    assert result.exit_code == 1
+    assert "数据库尚未迁移" in result.output
+    with app.app_context():
+        assert sa.inspect(db.engine).get_table_names() == []
+        db.engine.dispose()
+
+
+def test_failed_generation_keeps_no_uncommitted_rows(databases, monkeypatch):
+    """A failure part-way says what is left and leaves the SQLite settings as they were."""
+    import app.national_dataset as national_dataset
+
+    app = databases.new_app()
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(national_dataset.ActivityLoader, "load", fail)
+    messages = []
+    with app.app_context():
+        with pytest.raises(RuntimeError, match="disk full"):
+            generate(SEED, SCALE, progress=messages.append)
+        if db.engine.dialect.name == "sqlite":
+            journal = db.session.execute(sa.text("PRAGMA journal_mode")).scalar()
+            assert journal == "delete"
+        db.session.remove()
+    assert any("生成未完成" in message for message in messages)
