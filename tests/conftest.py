@@ -62,7 +62,11 @@ def _populate(url: str, upload_folder: Path) -> None:
 
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory):
-    """Return a function that makes a fresh, populated database URL per call."""
+    """Return a function that makes a fresh, populated database URL per call.
+
+    Its `release(url)` removes such a database; `make_app` does so when its
+    test ends, and the rest go when the session ends.
+    """
     workdir = tmp_path_factory.mktemp("db")
     postgres = _postgres_url()
     if postgres is None:
@@ -74,6 +78,10 @@ def database_template(tmp_path_factory):
             shutil.copyfile(template, copy)
             return f"sqlite:///{copy}"
 
+        def release_sqlite(url: str) -> None:
+            Path(sa.make_url(url).database).unlink(missing_ok=True)
+
+        make_sqlite.release = release_sqlite
         yield make_sqlite
         return
 
@@ -98,6 +106,14 @@ def database_template(tmp_path_factory):
         created.append(name)
         return base_url.set(database=name).render_as_string(hide_password=False)
 
+    def release_postgres(url: str) -> None:
+        """Drop a test's database when the test ends, so they do not pile up."""
+        name = sa.make_url(url).database
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        created.remove(name)
+
+    make_postgres.release = release_postgres
     yield make_postgres
     with admin.connect() as connection:
         for name in reversed(created):
@@ -127,6 +143,7 @@ def make_app(database_template, tmp_path):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+    database_template.release(url)
 
 
 @pytest.fixture

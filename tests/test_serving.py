@@ -140,6 +140,7 @@ def test_health_reports_an_unreachable_database(make_app, tmp_path):
 # --- gunicorn with several workers ------------------------------------------------
 
 WORKERS = 3
+FAILED_LOGIN_LIMIT = 15
 
 
 def worker_of(log_path, request_id: str) -> str | None:
@@ -193,7 +194,7 @@ def served(database_template, tmp_path):
         RATELIMIT_STORAGE_URI=REDIS_URL,
         RATELIMIT_KEY_PREFIX=prefix,
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED="0",
-        LOGIN_RATE_LIMIT_PER_ACCOUNT="4 per 5 minutes",
+        LOGIN_RATE_LIMIT_PER_ACCOUNT=f"{FAILED_LOGIN_LIMIT} per 5 minutes",
         LOGIN_RATE_LIMIT_PER_ADDRESS="200 per minute",
         PROXY_FIX_HOPS="1",
         WEB_CONCURRENCY=str(WORKERS),
@@ -236,29 +237,24 @@ def test_workers_share_session_limits_and_files(served):
     assert len({data for _, data in photos}) == 1
     assert Image.open(io.BytesIO(photos[0][1])).size == (40, 50)
 
-    # Failed logins counted by any worker add up in Redis.
+    # Failed logins counted by any worker add up in Redis. The kernel may
+    # hand several connections in a row to one worker, so the limit is high
+    # enough for the failures to reach more than one.
     attacker = Browser(port)
-    failures, workers = spread(
-        attacker,
-        log_path,
-        lambda: attacker.login("fushun_reviewer", "wrong-Password1")[0],
-        want=WORKERS,
-        attempts=4,
-    )
-    assert failures == [302] * len(failures)
-    while len(failures) < 4:
+    failures, workers = [], set()
+    for _ in range(FAILED_LOGIN_LIMIT):
         failures.append(attacker.login("fushun_reviewer", "wrong-Password1")[0])
         workers.add(worker_of(log_path, attacker.last_request_id))
+    assert failures == [302] * FAILED_LOGIN_LIMIT
     assert len(workers) >= 2, f"one worker saw every failure: {workers}"
     blocked, workers_after = spread(
         attacker,
         log_path,
         lambda: attacker.login("fushun_reviewer", DEMO_PASSWORD)[0],
-        want=WORKERS,
-        attempts=12,
+        attempts=40,
     )
     assert blocked == [429] * len(blocked)
-    assert len(workers_after) >= 2
+    assert len(workers_after) >= 2, f"one worker answered every blocked login: {workers_after}"
 
     # The health check reaches the database from a worker behind the proxy.
     status, data = Browser(port).request("GET", "/health", headers={"X-Forwarded-Proto": "https"})
