@@ -29,7 +29,7 @@ class SampleFile:
     sha256: str
 
 
-def _pdf(title: str) -> bytes:
+def minimal_pdf(title: str) -> bytes:
     """Return a one-page PDF 1.4 that shows an ASCII title, with a valid xref table."""
     stream = f"BT /F1 18 Tf 72 720 Td ({title}) Tj ET".encode("ascii")
     objects = [
@@ -69,19 +69,19 @@ _SAMPLES = {
         "certificate.pdf",
         "证书.pdf",
         "application/pdf",
-        lambda: _pdf("Certificate"),
+        lambda: minimal_pdf("Certificate"),
     ),
     ScanType.NOTICE.value: (
         "notice.pdf",
         "通知文件.pdf",
         "application/pdf",
-        lambda: _pdf("Notice"),
+        lambda: minimal_pdf("Notice"),
     ),
     ScanType.TRANSCRIPT.value: (
         "transcript.pdf",
         "成绩单.pdf",
         "application/pdf",
-        lambda: _pdf("Transcript"),
+        lambda: minimal_pdf("Transcript"),
     ),
     ScanType.INVOICE.value: (
         "invoice.jpg",
@@ -100,7 +100,7 @@ EXCEPTION_SCAN = (
     "exception-scan.pdf",
     "单位盖章情况说明.pdf",
     "application/pdf",
-    lambda: _pdf("Stamped statement"),
+    lambda: minimal_pdf("Stamped statement"),
 )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,13 +10,15 @@ from PIL import Image
 from playwright.sync_api import ConsoleMessage, Dialog, Page, Request, Response
 from stdnum.cn import ric
 
+from app.national_files import minimal_pdf
+
 # Flash messages sit directly in the layout's row, before the page content.
 FLASH_SELECTOR = "body > div.container > div.row > div.alert"
 
 # Error responses every page may get without failing a step; none so far.
 STANDING_EXPECTED: tuple[tuple[int, str], ...] = ()
 # Chromium loads the page icon last and aborts that request when a step
-# navigates on before it finishes; the icon's own test is in the unit suite.
+# navigates on before it finishes. The icon has its own test in the unit suite.
 ABORTABLE_ANY_TIME = ("/static/img/favicon.png",)
 
 
@@ -170,28 +171,7 @@ def id_number_with_check(body: str) -> str:
 
 def write_pdf(path: Path, text: str) -> Path:
     """Write a one-page PDF with valid cross-references, small enough to read by eye."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("ascii")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-        b"/Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1))
-    out.write(b"startxref\n%d\n%%%%EOF\n" % xref)
-    path.write_bytes(out.getvalue())
+    path.write_bytes(minimal_pdf(text))
     return path
 
 
