@@ -12,7 +12,8 @@ import os
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 8)))
 # Threads let a worker go on serving while one request waits on a slow
-# client or upload; the app keeps no state between requests but the database.
+# client or upload. The app keeps no state between requests outside the
+# database, so threads share nothing else.
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))

@@ -87,7 +87,7 @@ class PlatformSecurityManager(SecurityManager):
         super().register_views()
         self._limit_failed_logins()
 
-    # FAB asks the database once per permission it checks, and a page's menu
+    # FAB queries the database once per permission it checks, and a page's menu
     # and buttons check a few dozen. The pairs of the user's roles are read in
     # one query and kept for the rest of the request, so a role edited on
     # screen still takes effect on the next request.

@@ -1,4 +1,4 @@
-"""How the app behaves as a served production service.
+"""The app's behaviour as a served production service.
 
 - Proxy headers: behind a reverse proxy that terminates HTTPS, ProxyFix takes
   the client address, scheme and host from the X-Forwarded-* headers of the
@@ -67,7 +67,7 @@ service_routes = Blueprint("service", __name__)
 
 @service_routes.get("/health")
 def health_check():
-    """Answer 200 when the migrated schema answers a query, 503 when it does not.
+    """Return 200 when the migrated schema responds to a query, 503 when it does not.
 
     The query reads Alembic's version table rather than `SELECT 1`, because
     SQLite creates an empty file for a missing database and would pass.
@@ -76,7 +76,7 @@ def health_check():
         version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except Exception as error:  # noqa: BLE001 - any failure means "not healthy"
         # One line per failed probe: a proxy probes every few seconds.
-        log.error("health check failed: the database did not answer: %s", error)
+        log.error("health check failed: the database query failed: %s", error)
         db.session.rollback()
         return jsonify(status="error", database="unavailable"), 503
     if not version:
@@ -87,7 +87,7 @@ def health_check():
 
 @service_routes.get("/health/live")
 def liveness():
-    """Answer without touching the database: the process is up."""
+    """Return 200 without touching the database, to show that the process is up."""
     return jsonify(status="ok")
 
 
@@ -144,7 +144,7 @@ def register(app: Flask) -> None:
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
         g.request_id = incoming if _REQUEST_ID_PATTERN.match(incoming) else uuid.uuid4().hex
 
-    # First of all, so that a request another hook answers early (the login
+    # First of all, so that a request another hook ends early (the login
     # rate limit's 429) still has its id in the response and the logs.
     app.before_request_funcs.setdefault(None, []).insert(0, assign_request_id)
 

@@ -556,7 +556,7 @@ def test_rejects_unmigrated_database(tmp_path):
 
 
 def test_failed_generation_keeps_no_uncommitted_rows(databases, monkeypatch):
-    """A failure part-way says what is left and leaves the SQLite settings as they were."""
+    """A failure part-way reports what is left and restores the SQLite settings."""
     import app.national_dataset as national_dataset
 
     app = databases.new_app()

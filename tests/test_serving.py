@@ -283,7 +283,7 @@ def test_favicon_served(client):
 
 
 def test_health_reports_an_empty_database(make_app, tmp_path):
-    """A SQLite file that exists but holds no schema is not healthy."""
+    """A SQLite file that exists but contains no schema is not healthy."""
     client = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/empty.db").test_client()
     response = client.get("/health")
     assert response.status_code == 503
